@@ -39,7 +39,8 @@ pub enum StreamKind {
 /// A parsed (or to-be-written) image file: its header and its chunks in table order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageFile<'a> {
-    /// Minor format version (writers emit [`MINOR_VERSION`]).
+    /// Minor format version the file was written with. [`ImageFile::to_bytes`] always
+    /// writes [`MINOR_VERSION`]: a writer can only produce the fields it knows.
     pub minor_version: u8,
     /// The header.
     pub header: ImageHeader,
@@ -80,12 +81,20 @@ impl<'a> ImageFile<'a> {
         let flags_offset = cur.pos();
         let flags = cur.u8("flags")?;
         if flags != 0 {
-            return Err(invalid("flags", flags_offset, format!("{flags:#04x}: no flags are defined, must be 0")));
+            return Err(invalid(
+                "flags",
+                flags_offset,
+                format!("{flags:#04x}: no flags are defined, must be 0"),
+            ));
         }
         let header_len_offset = cur.pos();
         let header_len = cur.u32("header length")?;
         if header_len > MAX_HEADER_LEN {
-            return Err(invalid("header length", header_len_offset, format!("{header_len} exceeds {MAX_HEADER_LEN}")));
+            return Err(invalid(
+                "header length",
+                header_len_offset,
+                format!("{header_len} exceeds {MAX_HEADER_LEN}"),
+            ));
         }
         // Check the CRC before interpreting the body, so that a corrupt header is reported as
         // corruption rather than as whichever field the damage happened to hit.
@@ -141,7 +150,11 @@ impl<'a> ImageFile<'a> {
                 return Err(BitstreamError::UnknownCriticalChunk { fourcc, entry, offset });
             }
             if u64::from(tile) >= tiles {
-                return Err(invalid("chunk tile", offset + 4, format!("tile {tile} but the image has {tiles}")));
+                return Err(invalid(
+                    "chunk tile",
+                    offset + 4,
+                    format!("tile {tile} but the image has {tiles}"),
+                ));
             }
             if flags != 0 {
                 return Err(invalid("chunk flags", offset + 10, format!("{flags:#06x}: must be 0")));
@@ -151,7 +164,12 @@ impl<'a> ImageFile<'a> {
             }
             let at = cur.pos();
             let payload = cur.take(len as usize, "chunk payload")?;
-            check_crc_with(|| format!("chunk {entry} ({fourcc} tile {tile} index {index})"), at, payload, crc)?;
+            check_crc_with(
+                || format!("chunk {entry} ({fourcc} tile {tile} index {index})"),
+                at,
+                payload,
+                crc,
+            )?;
             chunks.push(Chunk { fourcc, tile, index, payload: Cow::Borrowed(payload) });
         }
         Ok(Self { minor_version: minor, header, chunks })
@@ -165,13 +183,22 @@ impl<'a> ImageFile<'a> {
         let mut seen = HashSet::new();
         for c in &self.chunks {
             if !c.fourcc.is_well_formed() {
-                return Err(BitstreamError::Unwritable(format!("chunk type {} is not a valid type code", c.fourcc)));
+                return Err(BitstreamError::Unwritable(format!(
+                    "chunk type {} is not a valid type code",
+                    c.fourcc
+                )));
             }
             if u64::from(c.tile) >= tiles {
-                return Err(BitstreamError::Unwritable(format!("chunk {} names tile {} of {tiles}", c.fourcc, c.tile)));
+                return Err(BitstreamError::Unwritable(format!(
+                    "chunk {} names tile {} of {tiles}",
+                    c.fourcc, c.tile
+                )));
             }
             if !seen.insert((c.fourcc, c.tile, c.index)) {
-                return Err(BitstreamError::Unwritable(format!("duplicate chunk {} tile {} index {}", c.fourcc, c.tile, c.index)));
+                return Err(BitstreamError::Unwritable(format!(
+                    "duplicate chunk {} tile {} index {}",
+                    c.fourcc, c.tile, c.index
+                )));
             }
             if u32::try_from(c.payload.len()).is_err() {
                 return Err(BitstreamError::Unwritable(format!("chunk {} is larger than 4 GiB", c.fourcc)));
@@ -186,7 +213,7 @@ impl<'a> ImageFile<'a> {
             PREAMBLE_LEN + body.len() + 8 + self.chunks.len() * CHUNK_ENTRY_LEN + 4 + payload_len,
         );
         out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&[MAJOR_VERSION, self.minor_version, StreamKind::Image as u8, 0]);
+        out.extend_from_slice(&[MAJOR_VERSION, MINOR_VERSION, StreamKind::Image as u8, 0]);
         out.extend_from_slice(&(body.len() as u32).to_le_bytes());
         out.extend_from_slice(&body);
         out.extend_from_slice(&crc32c::crc32c(&out).to_le_bytes());
@@ -284,7 +311,11 @@ fn parse_header_body(body: &[u8], base: usize, minor: u8) -> Result<ImageHeader>
     // Fields appended by later minor versions are skipped by this reader; a v1.0 body must
     // end exactly here.
     if minor == 0 && cur.remaining() != 0 {
-        return Err(invalid("header length", 12, format!("{} bytes beyond the v1.0 header body", cur.remaining())));
+        return Err(invalid(
+            "header length",
+            12,
+            format!("{} bytes beyond the v1.0 header body", cur.remaining()),
+        ));
     }
     let header = ImageHeader {
         model: ModelId { name, digest },

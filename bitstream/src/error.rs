@@ -37,7 +37,9 @@ pub enum BitstreamError {
     #[error("unsupported stream kind {0} at offset 10")]
     UnsupportedStreamKind(u8),
     /// A stored CRC-32C does not match the bytes it protects: the file is corrupt.
-    #[error("corrupt file: CRC-32C mismatch in {what} (stored {stored:#010x}, computed {computed:#010x}) at offset {offset}")]
+    #[error(
+        "corrupt file: CRC-32C mismatch in {what} (stored {stored:#010x}, computed {computed:#010x}) at offset {offset}"
+    )]
     CrcMismatch {
         /// Which part of the file failed its check.
         what: String,
@@ -59,7 +61,9 @@ pub enum BitstreamError {
         reason: String,
     },
     /// The chunk table lists more bytes than the file holds (or fewer: trailing bytes).
-    #[error("chunk table claims {claimed} payload bytes but the file holds {available} after offset {offset}")]
+    #[error(
+        "chunk table claims {claimed} payload bytes but the file holds {available} after offset {offset}"
+    )]
     PayloadSizeMismatch {
         /// Sum of chunk lengths in the table.
         claimed: u64,

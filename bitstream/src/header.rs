@@ -58,7 +58,7 @@ impl Quality {
     /// `0 ..= 65.535`.
     pub fn from_f64(q: f64) -> Option<Self> {
         let milli = (q * f64::from(Self::SCALE)).round();
-        (q.is_finite() && (0.0..=f64::from(u16::MAX)).contains(&milli)).then(|| Self(milli as u16))
+        (q.is_finite() && (0.0..=f64::from(u16::MAX)).contains(&milli)).then_some(Self(milli as u16))
     }
 
     /// Thousandths of a quality unit, as stored.
@@ -155,9 +155,8 @@ impl ImageHeader {
 
     /// Checks every field against the ranges of FORMAT.md; `offset` locates errors.
     pub(crate) fn validate(&self, offset: usize) -> Result<()> {
-        let bad = |field: &'static str, reason: String| {
-            Err(BitstreamError::InvalidField { field, offset, reason })
-        };
+        let bad =
+            |field: &'static str, reason: String| Err(BitstreamError::InvalidField { field, offset, reason });
         let name_len = self.model.name.len();
         if name_len == 0 || name_len > MAX_MODEL_NAME_LEN {
             return bad("model name", format!("length {name_len} is not in 1..={MAX_MODEL_NAME_LEN}"));

@@ -32,11 +32,10 @@ mod header;
 
 pub use chunk::{Chunk, FourCc};
 pub use container::{
-    CHUNK_ENTRY_LEN, ImageFile, MAGIC, MAJOR_VERSION, MAX_HEADER_LEN, MINOR_VERSION, PREAMBLE_LEN,
-    StreamKind,
+    CHUNK_ENTRY_LEN, ImageFile, MAGIC, MAJOR_VERSION, MAX_HEADER_LEN, MINOR_VERSION, PREAMBLE_LEN, StreamKind,
 };
 pub use error::{BitstreamError, Result};
 pub use header::{
-    ColourSpace, ImageHeader, MAX_DIMENSION, MAX_MODEL_NAME_LEN, MAX_TILES, ModelId, Quality,
-    TILE_ALIGN, Tiling,
+    ColourSpace, ImageHeader, MAX_DIMENSION, MAX_MODEL_NAME_LEN, MAX_TILES, ModelId, Quality, TILE_ALIGN,
+    Tiling,
 };

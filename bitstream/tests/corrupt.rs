@@ -58,6 +58,11 @@ fn every_single_bit_flip_is_an_error() {
 }
 
 #[test]
+fn crc32c_is_castagnoli_as_format_md_says() {
+    assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+}
+
+#[test]
 fn trailing_bytes_are_an_error() {
     let mut bytes = common::sample_bytes();
     bytes.push(0);
@@ -99,6 +104,10 @@ fn later_minor_version_with_appended_fields_is_read() {
     let parsed = ImageFile::parse(&newer).expect("newer minor parses");
     assert_eq!(parsed.minor_version, 3);
     assert_eq!(parsed.header, common::header());
+    // Re-written, it is a v1.0 file: the writer cannot vouch for fields it does not know.
+    let rewritten = parsed.to_bytes().expect("re-write");
+    assert_eq!(rewritten[9], 0);
+    assert_eq!(rewritten, bytes);
 }
 
 #[test]

@@ -20,11 +20,8 @@ fn arb_header() -> impl Strategy<Value = ImageHeader> {
         proptest::option::of((1u32..=64, 1u32..=64, 0u16..32)),
     )
         .prop_map(|(name, digest, q, width, height, channels, bit_depth, colour_space, tiling)| {
-            let tiling = tiling.map(|(tw, th, overlap)| Tiling {
-                tile_width: tw * 64,
-                tile_height: th * 64,
-                overlap,
-            });
+            let tiling =
+                tiling.map(|(tw, th, overlap)| Tiling { tile_width: tw * 64, tile_height: th * 64, overlap });
             ImageHeader {
                 model: ModelId { name, digest },
                 quality: Quality::from_milli(q),
@@ -90,9 +87,9 @@ proptest! {
 
 #[test]
 fn fractional_quality_is_exact() {
-    let q = Quality::from_f64(3.14).expect("in range");
-    assert_eq!(q.milli(), 3140);
-    assert_eq!(q.to_string(), "3.14");
+    let q = Quality::from_f64(3.27).expect("in range");
+    assert_eq!(q.milli(), 3270);
+    assert_eq!(q.to_string(), "3.27");
     assert_eq!(Quality::from_f64(4.0).map(|q| q.to_string()), Some("4".into()));
     assert_eq!(Quality::from_f64(f64::NAN), None);
     assert_eq!(Quality::from_f64(-1.0), None);
@@ -124,7 +121,10 @@ fn writer_refuses_what_parser_would_reject() {
         ImageHeader { channels: 5, ..common::header() },
         ImageHeader { bit_depth: 12, ..common::header() },
         ImageHeader { model: ModelId { name: String::new(), digest: [0; 32] }, ..common::header() },
-        ImageHeader { tiling: Some(Tiling { tile_width: 100, tile_height: 64, overlap: 0 }), ..common::header() },
+        ImageHeader {
+            tiling: Some(Tiling { tile_width: 100, tile_height: 64, overlap: 0 }),
+            ..common::header()
+        },
     ];
     for h in bad {
         assert!(ImageFile::new(h.clone(), vec![]).to_bytes().is_err(), "{h:?} was written");

@@ -70,7 +70,12 @@ pub fn inspect(bytes: &[u8]) -> Result<FileInfo> {
         chunks: file
             .chunks
             .iter()
-            .map(|c| ChunkInfo { fourcc: c.fourcc.to_string(), tile: c.tile, index: c.index, bytes: c.payload.len() })
+            .map(|c| ChunkInfo {
+                fourcc: c.fourcc.to_string(),
+                tile: c.tile,
+                index: c.index,
+                bytes: c.payload.len(),
+            })
             .collect(),
     })
 }

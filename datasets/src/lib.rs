@@ -60,7 +60,8 @@ pub fn data_root(explicit: Option<&Path>) -> PathBuf {
 /// Image files directly inside `dir`, sorted by name.
 pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
     const EXTS: [&str; 8] = ["png", "jpg", "jpeg", "ppm", "bmp", "tif", "tiff", "webp"];
-    let entries = std::fs::read_dir(dir).map_err(|source| DatasetError::Folder { path: dir.to_owned(), source })?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|source| DatasetError::Folder { path: dir.to_owned(), source })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())

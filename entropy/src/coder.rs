@@ -9,7 +9,6 @@ use constriction::stream::{Decode, Encode};
 use crate::error::{EntropyError, Result};
 use crate::table::{Distribution, Model};
 
-
 /// Bits of an escaped value's payload sent per uniform symbol.
 const RAW_CHUNK_BITS: u32 = 16;
 
@@ -102,10 +101,16 @@ impl TableSet {
 
     fn check(&self, n: usize, tables: &[u16]) -> Result<()> {
         if n != tables.len() {
-            return Err(EntropyError::InvalidRequest(format!("{n} symbols but {} table indices", tables.len())));
+            return Err(EntropyError::InvalidRequest(format!(
+                "{n} symbols but {} table indices",
+                tables.len()
+            )));
         }
         if let Some(&t) = tables.iter().find(|&&t| usize::from(t) >= self.dists.len()) {
-            return Err(EntropyError::InvalidRequest(format!("table index {t} of {} tables", self.dists.len())));
+            return Err(EntropyError::InvalidRequest(format!(
+                "table index {t} of {} tables",
+                self.dists.len()
+            )));
         }
         Ok(())
     }
@@ -162,10 +167,8 @@ impl TableSet {
         if bytes.len() % 4 != 0 {
             return Err(corrupt("length is not a multiple of 4 bytes"));
         }
-        let words: Vec<u32> = bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let words: Vec<u32> =
+            bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let mut ans = DefaultAnsCoder::from_compressed_slice(&words)
             .map_err(|_| corrupt("stream ends in a zero word"))?;
         for (slot, &t) in out.iter_mut().zip(tables) {
@@ -213,7 +216,8 @@ impl TableSet {
                 let m = if v < lo { i64::from(lo) - i64::from(v) } else { i64::from(v) - i64::from(hi) };
                 let len = 64 - (m as u64).leading_zeros();
                 let chunks = (len - 1).div_ceil(RAW_CHUNK_BITS);
-                bits += -(f64::from(freqs[esc]) / total).log2() + 1.0 + 5.0 + f64::from(chunks * RAW_CHUNK_BITS);
+                bits +=
+                    -(f64::from(freqs[esc]) / total).log2() + 1.0 + 5.0 + f64::from(chunks * RAW_CHUNK_BITS);
             }
         }
         Ok(bits)

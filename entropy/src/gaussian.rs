@@ -82,7 +82,9 @@ pub fn gaussian_distribution(sigma: f64) -> Result<Distribution> {
         let a = f64::from(i.unsigned_abs());
         // Mass of [|i| − ½, |i| + ½] computed from the upper tail so that small tail
         // probabilities keep their relative precision; i = 0 covers [−½, ½].
-        let p = if i == 0 { 1.0 - 2.0 * upper_tail(0.5 / sigma) } else {
+        let p = if i == 0 {
+            1.0 - 2.0 * upper_tail(0.5 / sigma)
+        } else {
             upper_tail((a - 0.5) / sigma) - upper_tail((a + 0.5) / sigma)
         };
         pmf.push(p);

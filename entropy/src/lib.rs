@@ -45,7 +45,6 @@ mod table;
 pub use coder::TableSet;
 pub use error::{EntropyError, Result};
 pub use gaussian::{
-    DEFAULT_SCALE_BINS, DEFAULT_SCALE_MAX, DEFAULT_SCALE_MIN, ScaleTable, TAIL_SIGMAS,
-    gaussian_distribution,
+    DEFAULT_SCALE_BINS, DEFAULT_SCALE_MAX, DEFAULT_SCALE_MIN, ScaleTable, TAIL_SIGMAS, gaussian_distribution,
 };
 pub use table::{Distribution, MAX_SYMBOLS, PRECISION, TOTAL, quantize_pmf};

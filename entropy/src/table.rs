@@ -155,7 +155,7 @@ pub fn quantize_pmf(pmf: &[f64], tail_mass: f64) -> Result<Vec<u32>> {
         return Err(EntropyError::InvalidPmf("negative or non-finite probability".into()));
     }
     let sum: f64 = all().sum();
-    if !(sum > 0.0) {
+    if sum <= 0.0 {
         return Err(EntropyError::InvalidPmf("probabilities sum to zero".into()));
     }
     let budget = f64::from(TOTAL - n as u32);

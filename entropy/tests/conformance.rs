@@ -44,7 +44,8 @@ fn gaussian_tables_are_symmetric() {
 fn coded_stream_is_pinned() {
     let scales = ScaleTable::default();
     let coder = TableSet::gaussian(&scales).expect("tables");
-    let symbols: Vec<i32> = (0..4096).map(|i: i32| (i * 7919 % 61) - 30 + if i % 500 == 0 { 100_000 } else { 0 }).collect();
+    let symbols: Vec<i32> =
+        (0..4096).map(|i: i32| (i * 7919 % 61) - 30 + if i % 500 == 0 { 100_000 } else { 0 }).collect();
     let bins: Vec<u16> = (0..4096).map(|i| (i * 13 % 64) as u16).collect();
     let bytes = coder.encode(&symbols, &bins).expect("encode");
     assert_eq!(hex(Sha256::digest(&bytes)), STREAM_SHA256);

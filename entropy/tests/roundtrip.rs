@@ -106,11 +106,16 @@ fn lic_test_phi(x: f64) -> f64 {
 fn libm_erfc(x: f64) -> f64 {
     // The test recomputes the Gaussian independently of the crate's own table code.
     let t = 1.0 / (1.0 + 0.5 * x.abs());
-    let y = t * (-x * x - 1.265_512_23
-        + t * (1.000_023_68 + t * (0.374_091_96 + t * (0.096_784_18 + t * (-0.186_288_06
-        + t * (0.278_868_07 + t * (-1.135_203_98 + t * (1.488_515_87
-        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let y = t
+        * (-x * x - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { y } else { 2.0 - y }
 }
 
@@ -122,7 +127,7 @@ fn factorized_tables_round_trip() {
         .map(|c| {
             let len = rng.random_range(1..40);
             let pmf: Vec<f64> = (0..len).map(|_| rng.random::<f64>().powi(4)).collect();
-            Distribution::from_pmf(-(len as i32) / 2 + (c % 3), &pmf, 1e-6).expect("pmf")
+            Distribution::from_pmf(-len / 2 + (c % 3), &pmf, 1e-6).expect("pmf")
         })
         .collect();
     let coder = TableSet::new(dists).expect("tables");

@@ -28,7 +28,10 @@ impl Weights {
         let bytes = bytes.into();
         let format = |reason: String| ModelError::Format { name: name.to_owned(), reason };
         if name.is_empty() || name.len() > lic_bitstream::MAX_MODEL_NAME_LEN {
-            return Err(format(format!("model name must be 1 to {} bytes", lic_bitstream::MAX_MODEL_NAME_LEN)));
+            return Err(format(format!(
+                "model name must be 1 to {} bytes",
+                lic_bitstream::MAX_MODEL_NAME_LEN
+            )));
         }
         SafeTensors::deserialize(&bytes).map_err(|e| format(e.to_string()))?;
         let id = ModelId { name: name.to_owned(), digest: weights_digest(&bytes) };
@@ -84,9 +87,15 @@ impl Weights {
         let view = self.view(tensor, Some(shape))?;
         let data = view.data();
         let out = match view.dtype() {
-            Dtype::F32 => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            Dtype::F16 => data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-            Dtype::BF16 => data.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::F32 => {
+                data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+            }
+            Dtype::F16 => {
+                data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect()
+            }
+            Dtype::BF16 => {
+                data.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect()
+            }
             other => return Err(dtype_mismatch(tensor, other, "F32, F16 or BF16")),
         };
         Ok(out)
@@ -125,7 +134,10 @@ impl Weights {
             if freqs[at..end].iter().any(|&f| f <= 0) {
                 return Err(tables_err("non-positive frequency".into()));
             }
-            out.push(Distribution::new(offset, table).map_err(|source| ModelError::Tables { tensor: prefix.to_owned(), source })?);
+            out.push(
+                Distribution::new(offset, table)
+                    .map_err(|source| ModelError::Tables { tensor: prefix.to_owned(), source })?,
+            );
             at = end;
         }
         if at != freqs.len() {

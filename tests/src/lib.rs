@@ -24,7 +24,8 @@ pub fn data_root_or_skip(what: &str) -> Option<PathBuf> {
 pub fn toy_weights(tables: &[lic_entropy::Distribution]) -> Vec<u8> {
     let offsets: Vec<u8> = tables.iter().flat_map(|d| d.offset().to_le_bytes()).collect();
     let lengths: Vec<u8> = tables.iter().flat_map(|d| (d.freqs().len() as i32).to_le_bytes()).collect();
-    let freqs: Vec<u8> = tables.iter().flat_map(|d| d.freqs().iter().flat_map(|&f| (f as i32).to_le_bytes())).collect();
+    let freqs: Vec<u8> =
+        tables.iter().flat_map(|d| d.freqs().iter().flat_map(|&f| (f as i32).to_le_bytes())).collect();
     let weights: Vec<u8> = (0..12).flat_map(|i| (i as f32 * 0.5).to_le_bytes()).collect();
     let n = tables.len();
     let total = freqs.len() / 4;
@@ -34,8 +35,10 @@ pub fn toy_weights(tables: &[lic_entropy::Distribution]) -> Vec<u8> {
         ("z.lengths", TensorView::new(Dtype::I32, vec![n], &lengths)),
         ("z.freqs", TensorView::new(Dtype::I32, vec![total], &freqs)),
     ];
-    let views: Vec<(&str, TensorView<'_>)> =
-        views.into_iter().map(|(k, v)| (k, v.unwrap_or_else(|e| panic!("fixture tensor {k}: {e}")))).collect();
+    let views: Vec<(&str, TensorView<'_>)> = views
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap_or_else(|e| panic!("fixture tensor {k}: {e}"))))
+        .collect();
     safetensors::serialize(views, None).unwrap_or_else(|e| panic!("fixture serialises: {e}"))
 }
 

@@ -8,7 +8,8 @@ use lic_models::{ModelError, Weights};
 fn factorized_tables() -> Vec<Distribution> {
     (0..8)
         .map(|c| {
-            let pmf: Vec<f64> = (0..11).map(|i| (-((i as f64 - 5.0).powi(2)) / (c as f64 + 1.0)).exp()).collect();
+            let pmf: Vec<f64> =
+                (0..11).map(|i| (-((i as f64 - 5.0).powi(2)) / (c as f64 + 1.0)).exp()).collect();
             Distribution::from_pmf(-5, &pmf, 1e-4).expect("pmf")
         })
         .collect()
@@ -32,7 +33,8 @@ fn latents_survive_weights_entropy_and_container() {
     for (s, ys) in y.iter().enumerate() {
         chunks.push(Chunk::new(FourCc::LATENT, 0, s as u16, y_coder.encode(ys, &y_bins).expect("y")));
     }
-    let bytes = ImageFile::new(lic_tests::header(weights.id().clone(), 256, 128), chunks).to_bytes().expect("write");
+    let bytes =
+        ImageFile::new(lic_tests::header(weights.id().clone(), 256, 128), chunks).to_bytes().expect("write");
 
     let file = ImageFile::parse(&bytes).expect("parse");
     weights.check_matches(&file.header.model).expect("same weights");

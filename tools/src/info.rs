@@ -20,7 +20,8 @@ pub struct InfoArgs {
 pub fn run(args: &InfoArgs) -> Result<(), ToolError> {
     let bytes = read_input(&args.input)?;
     let path = display_name(&args.input);
-    let info = lic_codec::inspect(&bytes).map_err(|source| ToolError::Codec { path: path.clone(), source })?;
+    let info =
+        lic_codec::inspect(&bytes).map_err(|source| ToolError::Codec { path: path.clone(), source })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
@@ -33,7 +34,10 @@ fn render(path: &str, i: &FileInfo) -> String {
     let mut s = format!("{path}: lic image, format {}\n", i.version);
     s += &format!("  model      {} (sha256 {})\n", i.model, i.model_sha256);
     s += &format!("  quality    {}\n", i.quality);
-    s += &format!("  size       {}x{}, {} channel(s), {}-bit, {}\n", i.width, i.height, i.channels, i.bit_depth, i.colour_space);
+    s += &format!(
+        "  size       {}x{}, {} channel(s), {}-bit, {}\n",
+        i.width, i.height, i.channels, i.bit_depth, i.colour_space
+    );
     if let Some((w, h, o)) = i.tiling {
         s += &format!("  tiles      {w}x{h}, overlap {o}\n");
     }

@@ -41,7 +41,14 @@ fn info_prints_header_and_chunks() {
 #[test]
 fn info_json_from_stdin() {
     let bytes = sample();
-    let out = lic().args(["info", "-", "--json"]).write_stdin(bytes.clone()).assert().success().get_output().stdout.clone();
+    let out = lic()
+        .args(["info", "-", "--json"])
+        .write_stdin(bytes.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
     assert_eq!(v["quality"], 3.5);
     assert_eq!(v["width"], 768);
@@ -81,5 +88,8 @@ fn failures_exit_nonzero_with_one_line() {
 
     let mut v2 = sample();
     v2[8] = 2;
-    assert_clean_failure(lic().args(["info", "-"]).write_stdin(v2).assert(), "unsupported lic format version 2");
+    assert_clean_failure(
+        lic().args(["info", "-"]).write_stdin(v2).assert(),
+        "unsupported lic format version 2",
+    );
 }

@@ -29,8 +29,5 @@ pub fn sample_bytes() -> Vec<u8> {
 }
 
 pub fn tiled_header() -> ImageHeader {
-    ImageHeader {
-        tiling: Some(Tiling { tile_width: 256, tile_height: 192, overlap: 16 }),
-        ..header()
-    }
+    ImageHeader { tiling: Some(Tiling { tile_width: 256, tile_height: 192, overlap: 16 }), ..header() }
 }
