@@ -1,19 +1,11 @@
 //! End-to-end tests of the `lic` binary.
 
 use assert_cmd::Command;
-use lic_bitstream::{Chunk, ColourSpace, FourCc, ImageFile, ImageHeader, ModelId, Quality};
+use lic_bitstream::{Chunk, FourCc, ImageFile, ModelId, Quality};
 
 fn sample() -> Vec<u8> {
-    let header = ImageHeader {
-        model: ModelId { name: "lic-test".into(), digest: [0x5a; 32] },
-        quality: Quality::from_milli(3500),
-        width: 768,
-        height: 512,
-        channels: 3,
-        bit_depth: 8,
-        colour_space: ColourSpace::Srgb,
-        tiling: None,
-    };
+    let mut header = lic_tests::header(ModelId { name: "lic-test".into(), digest: [0x5a; 32] }, 768, 512);
+    header.quality = Quality::from_milli(3500);
     let chunks = vec![
         Chunk::new(FourCc::HYPER_LATENT, 0, 0, vec![1u8; 100]),
         Chunk::new(FourCc::LATENT, 0, 0, vec![2u8; 900]),
