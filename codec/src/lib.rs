@@ -1,13 +1,28 @@
-//! The lic library API.
+//! The lic library API: encode images to lic files and decode them back.
 //!
-//! This layer ties the container ([`lic_bitstream`]), the entropy coder ([`lic_entropy`]) and
-//! the models ([`lic_models`]) together. Today it offers [`inspect`], which reads a file's
-//! header and chunk table without decoding it; image encode/decode land with the first
-//! trained model (models and CLI issues).
+//! ```no_run
+//! use lic_codec::{Backend, Decoder, Encoder, Model};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let model = Model::from_path("lic-default.safetensors".as_ref(), Backend::Auto)?;
+//! let img = image::open("photo.png")?;
+//! let bytes = Encoder::new(&model).quality(4.0)?.encode(&img)?;
+//! let back = Decoder::new(&model).decode(&bytes)?;
+//! assert_eq!((back.width(), back.height()), (img.width(), img.height()));
+//! # Ok(()) }
+//! ```
+//!
+//! [`inspect`] reads a file's header and chunk table without decoding it.
 
+mod decoder;
+mod encoder;
 mod error;
 mod inspect;
+mod model;
+mod pixels;
 
+pub use decoder::{DEFAULT_MAX_PIXELS, Decoder};
+pub use encoder::{Encoder, QUALITY_RANGE};
 pub use error::{CodecError, Result};
 pub use inspect::{ChunkInfo, FileInfo, inspect};
 pub use lic_bitstream as bitstream;
+pub use model::{Backend, Model};

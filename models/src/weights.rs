@@ -82,6 +82,29 @@ impl Weights {
         Ok(view)
     }
 
+    /// Names of all tensors, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.tensors().names().into_iter().map(str::to_owned).collect();
+        names.sort();
+        names
+    }
+
+    /// Shape of a tensor.
+    pub fn shape(&self, tensor: &str) -> Result<Vec<usize>> {
+        Ok(self.view(tensor, None)?.shape().to_vec())
+    }
+
+    /// A string from the file's metadata.
+    pub fn metadata(&self, key: &str) -> Option<String> {
+        let (_, meta) = SafeTensors::read_metadata(&self.bytes).ok()?;
+        meta.metadata().as_ref()?.get(key).cloned()
+    }
+
+    /// The raw file bytes (what the digest covers).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// A float tensor of exactly `shape`, widened to `f32` from f32, f16 or bf16 storage.
     pub fn tensor_f32(&self, tensor: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let view = self.view(tensor, Some(shape))?;

@@ -27,3 +27,50 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IoError> {
 pub fn display_name(path: &Path) -> String {
     if path.as_os_str() == "-" { "<stdin>".into() } else { path.display().to_string() }
 }
+
+/// Where a command writes its result: a file (never overwritten without `--force`, written
+/// beside its final name and renamed so no half-written file is left) or standard output.
+pub struct OutputPath {
+    path: std::path::PathBuf,
+}
+
+impl OutputPath {
+    /// Checks up front that `path` may be written, so no work is wasted.
+    pub fn new(path: std::path::PathBuf, force: bool) -> Result<Self, crate::ToolError> {
+        if path.as_os_str() != "-" && path.exists() && !force {
+            return Err(crate::ToolError::Usage(format!(
+                "{} exists; use --force to overwrite it",
+                path.display()
+            )));
+        }
+        Ok(Self { path })
+    }
+
+    /// Whether this is standard output.
+    pub fn is_stdout(&self) -> bool {
+        self.path.as_os_str() == "-"
+    }
+
+    /// How the output is named in messages.
+    pub fn name(&self) -> String {
+        display_name(&self.path)
+    }
+
+    /// Writes `bytes`.
+    pub fn write(&self, bytes: &[u8]) -> Result<(), crate::ToolError> {
+        use std::io::Write;
+        let fail = |source| crate::ToolError::Write { path: self.name(), source };
+        if self.is_stdout() {
+            let mut out = std::io::stdout().lock();
+            return out.write_all(bytes).and_then(|()| out.flush()).map_err(fail);
+        }
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".part");
+        let tmp = std::path::PathBuf::from(tmp);
+        std::fs::write(&tmp, bytes).map_err(fail)?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            fail(e)
+        })
+    }
+}

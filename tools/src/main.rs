@@ -1,9 +1,13 @@
 //! `lic`: the command line of the lic learned image codec.
 //!
-//! Subcommands arrive with the features behind them; today: `lic info`.
+//! Subcommands arrive with the features behind them; today: `encode`, `decode`, `info`, `train`.
 
+mod decode;
+mod encode;
 mod info;
 mod io;
+mod model_arg;
+mod train;
 
 use std::process::ExitCode;
 
@@ -19,8 +23,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Encode an image into a .lic file.
+    Encode(encode::EncodeArgs),
+    /// Decode a .lic file into an image.
+    Decode(decode::DecodeArgs),
     /// Print a .lic file's header and chunk table (every checksum is verified).
     Info(info::InfoArgs),
+    /// Train (or resume training) the image model from a TOML config.
+    Train(train::TrainArgs),
 }
 
 /// A user-facing failure: printed as one line, exit status 1.
@@ -32,12 +42,21 @@ enum ToolError {
     Codec { path: String, source: lic_codec::CodecError },
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("training: {0}")]
+    Train(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Encode(args) => encode::run(&args),
+        Command::Decode(args) => decode::run(&args),
         Command::Info(args) => info::run(&args),
+        Command::Train(args) => train::run(&args).map_err(ToolError::Train),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,78 @@
+//! Decoding lic files into images.
+
+use burn::tensor::{Tensor, TensorData};
+use image::DynamicImage;
+use lic_bitstream::{FourCc, ImageFile};
+use lic_models::net::z_table_indices;
+
+use crate::error::{CodecError, Result};
+use crate::model::Model;
+use crate::pixels;
+
+/// Default limit on decoded pixels: 2^28 (e.g. 16384 × 16384).
+pub const DEFAULT_MAX_PIXELS: u64 = 1 << 28;
+
+/// Decodes lic files made with one model.
+#[derive(Clone, Debug)]
+pub struct Decoder<'m> {
+    model: &'m Model,
+    max_pixels: u64,
+}
+
+impl<'m> Decoder<'m> {
+    /// A decoder with the default pixel limit.
+    pub fn new(model: &'m Model) -> Self {
+        Self { model, max_pixels: DEFAULT_MAX_PIXELS }
+    }
+
+    /// Refuses files declaring more pixels than `limit`: a small hostile file must not make
+    /// the decoder allocate gigabytes.
+    pub fn max_pixels(mut self, limit: u64) -> Self {
+        self.max_pixels = limit;
+        self
+    }
+
+    /// Decodes a complete lic file.
+    pub fn decode(&self, bytes: &[u8]) -> Result<DynamicImage> {
+        let file = ImageFile::parse(bytes)?;
+        let h = &file.header;
+        let m = &self.model.inner;
+        m.weights.check_matches(&h.model)?;
+        let pixels = u64::from(h.width) * u64::from(h.height);
+        if pixels > self.max_pixels {
+            return Err(CodecError::TooLarge { width: h.width, height: h.height, limit: self.max_pixels });
+        }
+        if h.tiling.is_some() {
+            return Err(CodecError::Unsupported("tiled files".into()));
+        }
+        if h.channels != 1 && h.channels != 3 {
+            return Err(CodecError::Unsupported(format!("{} channels", h.channels)));
+        }
+        let device = &self.model.device;
+        let (pw, ph) = (pixels::padded(h.width), pixels::padded(h.height));
+        let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
+        let z_chunk =
+            file.chunk(FourCc::HYPER_LATENT, 0, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
+        let z = m.z_coder.decode(&z_chunk.payload, &z_table_indices(z_shape))?;
+        let z_hat = int_tensor(z, [1, z_shape[0], z_shape[1], z_shape[2]], device);
+
+        let (_, inv_gain) = m.net.gains(h.quality.as_f64());
+        let (yh, yw) = (ph / 16, pw / 16);
+        let x_hat = m.net.synthesise(z_hat, inv_gain, |i, _mu, sigma| {
+            let bins: Vec<u16> = sigma.into_data().iter::<f32>().map(|s| m.scales.bin(s)).collect();
+            let chunk = file
+                .chunk(FourCc::LATENT, 0, i as u16)
+                .ok_or_else(|| CodecError::MissingChunk(format!("LATY slice {i}")))?;
+            let symbols = m.y_coder.decode(&chunk.payload, &bins)?;
+            Ok::<_, CodecError>(int_tensor(symbols, [1, m.config.slices[i], yh, yw], device))
+        })?;
+        let rgb = pixels::from_tensor(x_hat, h.width, h.height);
+        let img = DynamicImage::ImageRgb8(rgb);
+        Ok(if h.channels == 1 { DynamicImage::ImageLuma8(img.to_luma8()) } else { img })
+    }
+}
+
+fn int_tensor(values: Vec<i32>, shape: [usize; 4], device: &burn::tensor::Device) -> Tensor<4> {
+    let data: Vec<f32> = values.into_iter().map(|v| v as f32).collect();
+    Tensor::from_data(TensorData::new(data, shape), device)
+}

@@ -1,0 +1,12 @@
+//! The Burn networks of lic's image model.
+
+mod factorized;
+mod gdn;
+mod model;
+
+pub use factorized::{FactorizedPrior, TAIL_MASS};
+pub use gdn::Gdn;
+pub use model::{
+    Analysis, ForwardOutput, ImageModel, LAMBDAS, ModelConfig, QUALITIES, Quantised, SCALE_MIN, Stack,
+    Synthesis, gaussian_likelihood, z_table_indices,
+};

@@ -1,0 +1,419 @@
+//! The lic image model: analysis/synthesis transforms, a mean-scale hyperprior and a
+//! channel-wise context model with latent residual prediction (Minnen & Singh 2020), made
+//! variable-rate by per-quality gain vectors on the latent (Cui et al. 2021).
+
+use burn::module::{Module, Param};
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Distribution, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::factorized::FactorizedPrior;
+use super::gdn::Gdn;
+
+/// Number of quality levels; quality `q ∈ [1, 8]` interpolates between neighbours.
+pub const QUALITIES: usize = 8;
+/// λ of each quality level (MSE on a 0–255 scale), the usual ladder.
+pub const LAMBDAS: [f64; QUALITIES] = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.18];
+/// Smallest scale the Gaussian conditional uses (the first scale bin).
+pub const SCALE_MIN: f64 = 0.11;
+
+/// Channel counts and slicing of a model; stored with its weights.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Channels of the transforms' hidden layers.
+    pub n: usize,
+    /// Channels of the latent `y`.
+    pub m: usize,
+    /// Channels of the hyper-latent `z`.
+    pub z_channels: usize,
+    /// Channel counts of the latent slices (sum = `m`), coded in order.
+    pub slices: Vec<usize>,
+    /// Hidden width of each slice's parameter and residual-prediction networks.
+    pub context_hidden: usize,
+}
+
+impl ModelConfig {
+    /// Checks the slicing adds up.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.slices.iter().sum::<usize>() != self.m || self.slices.contains(&0) {
+            return Err(format!("slices {:?} do not partition m = {}", self.slices, self.m));
+        }
+        if self.n == 0 || self.m == 0 || self.z_channels == 0 || self.context_hidden == 0 {
+            return Err("channel counts must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+fn conv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([cin, cout], [k, k])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2))
+        .init(device)
+}
+
+fn deconv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> ConvTranspose2d {
+    ConvTranspose2dConfig::new([cin, cout], [k, k])
+        .with_stride([stride, stride])
+        .with_padding([k / 2, k / 2])
+        .with_padding_out([stride - 1, stride - 1])
+        .init(device)
+}
+
+/// Analysis transform `g_a`: image → latent, 16× down-sampled.
+#[derive(Module, Debug)]
+pub struct Analysis {
+    convs: Vec<Conv2d>,
+    gdns: Vec<Gdn>,
+}
+
+impl Analysis {
+    fn new(c: &ModelConfig, device: &Device) -> Self {
+        let convs = vec![
+            conv(3, c.n, 5, 2, device),
+            conv(c.n, c.n, 5, 2, device),
+            conv(c.n, c.n, 5, 2, device),
+            conv(c.n, c.m, 5, 2, device),
+        ];
+        let gdns = (0..3).map(|_| Gdn::new(c.n, false, device)).collect();
+        Self { convs, gdns }
+    }
+
+    /// `[B, 3, H, W]` in [0, 1] → `[B, M, H/16, W/16]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut x = x;
+        for (i, c) in self.convs.iter().enumerate() {
+            x = c.forward(x);
+            if let Some(g) = self.gdns.get(i) {
+                x = g.forward(x);
+            }
+        }
+        x
+    }
+}
+
+/// Synthesis transform `g_s`: latent → image.
+#[derive(Module, Debug)]
+pub struct Synthesis {
+    deconvs: Vec<ConvTranspose2d>,
+    igdns: Vec<Gdn>,
+}
+
+impl Synthesis {
+    fn new(c: &ModelConfig, device: &Device) -> Self {
+        let deconvs = vec![
+            deconv(c.m, c.n, 5, 2, device),
+            deconv(c.n, c.n, 5, 2, device),
+            deconv(c.n, c.n, 5, 2, device),
+            deconv(c.n, 3, 5, 2, device),
+        ];
+        let igdns = (0..3).map(|_| Gdn::new(c.n, true, device)).collect();
+        Self { deconvs, igdns }
+    }
+
+    /// `[B, M, h, w]` → `[B, 3, 16h, 16w]` (not clamped).
+    pub fn forward(&self, y: Tensor<4>) -> Tensor<4> {
+        let mut x = y;
+        for (i, d) in self.deconvs.iter().enumerate() {
+            x = d.forward(x);
+            if let Some(g) = self.igdns.get(i) {
+                x = g.forward(x);
+            }
+        }
+        x
+    }
+}
+
+/// A small conv net used for the hyper-synthesis and the per-slice context networks.
+#[derive(Module, Debug)]
+pub struct Stack {
+    convs: Vec<Conv2d>,
+    deconvs: Vec<ConvTranspose2d>,
+}
+
+impl Stack {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut x = x;
+        let n = self.convs.len() + self.deconvs.len();
+        let mut i = 0;
+        for d in &self.deconvs {
+            x = d.forward(x);
+            i += 1;
+            if i < n {
+                x = relu(x);
+            }
+        }
+        for c in &self.convs {
+            x = c.forward(x);
+            i += 1;
+            if i < n {
+                x = relu(x);
+            }
+        }
+        x
+    }
+}
+
+/// Everything a training step needs from one forward pass.
+pub struct ForwardOutput {
+    /// Reconstruction, `[B, 3, H, W]`, not clamped.
+    pub x_hat: Tensor<4>,
+    /// Likelihood of every latent element (noisy `y`).
+    pub y_likelihood: Tensor<4>,
+    /// Likelihood of every hyper-latent element (noisy `z`).
+    pub z_likelihood: Tensor<4>,
+}
+
+/// The whole model.
+#[derive(Module, Debug)]
+pub struct ImageModel {
+    /// Analysis transform.
+    pub g_a: Analysis,
+    /// Synthesis transform.
+    pub g_s: Synthesis,
+    /// Hyper-analysis: `y` → `z`.
+    pub h_a: Stack,
+    /// Hyper-synthesis: `ẑ` → `M` hyper features (shared by every slice's networks).
+    pub h_s: Stack,
+    /// Per slice: (hyper features, decoded slices before it) → mean and scale.
+    pub slice_params: Vec<Stack>,
+    /// Per slice: (hyper features, decoded slices up to it) → latent residual prediction.
+    pub slice_lrp: Vec<Stack>,
+    /// Factorized prior of `z`.
+    pub prior: FactorizedPrior,
+    /// Per-quality gains on `y` (`[Q, M]`, stored as logs so they stay positive).
+    pub log_gain: Param<Tensor<2>>,
+    /// Per-quality inverse gains applied before synthesis.
+    pub log_inv_gain: Param<Tensor<2>>,
+    /// Slice channel counts.
+    pub slices: Vec<usize>,
+}
+
+impl ImageModel {
+    /// A freshly initialised model.
+    pub fn new(c: &ModelConfig, device: &Device) -> Self {
+        let n = c.n;
+        let h_a = Stack {
+            convs: vec![
+                conv(c.m, n, 3, 1, device),
+                conv(n, n, 5, 2, device),
+                conv(n, c.z_channels, 5, 2, device),
+            ],
+            deconvs: vec![],
+        };
+        let h_s = Stack {
+            deconvs: vec![deconv(c.z_channels, n, 5, 2, device), deconv(n, n * 3 / 2, 5, 2, device)],
+            convs: vec![conv(n * 3 / 2, c.m, 3, 1, device)],
+        };
+        let mut slice_params = Vec::new();
+        let mut slice_lrp = Vec::new();
+        let mut before = 0;
+        let hidden = c.context_hidden;
+        for &s in &c.slices {
+            slice_params.push(Stack {
+                convs: vec![conv(c.m + before, hidden, 3, 1, device), conv(hidden, 2 * s, 3, 1, device)],
+                deconvs: vec![],
+            });
+            slice_lrp.push(Stack {
+                convs: vec![conv(c.m + before + s, hidden, 3, 1, device), conv(hidden, s, 3, 1, device)],
+                deconvs: vec![],
+            });
+            before += s;
+        }
+        // Start with gains spread around 1 so the ladder is ordered from the first step:
+        // higher quality → larger latent → finer effective quantisation.
+        let ladder: Vec<f32> = (0..QUALITIES).map(|q| (q as f32 - 3.5) * 0.35).collect();
+        let log_gain =
+            Tensor::<1>::from_floats(ladder.as_slice(), device).reshape([QUALITIES, 1]).repeat_dim(1, c.m);
+        let log_inv_gain = log_gain.clone().neg();
+        Self {
+            g_a: Analysis::new(c, device),
+            g_s: Synthesis::new(c, device),
+            h_a,
+            h_s,
+            slice_params,
+            slice_lrp,
+            prior: FactorizedPrior::new(c.z_channels, device),
+            log_gain: Param::from_tensor(log_gain),
+            log_inv_gain: Param::from_tensor(log_inv_gain),
+            slices: c.slices.clone(),
+        }
+    }
+
+    /// Gain vectors for a continuous quality in `[1, 8]`, `[1, M, 1, 1]` each: log-linear
+    /// interpolation between the neighbouring levels, so rate varies continuously.
+    pub fn gains(&self, quality: f64) -> (Tensor<4>, Tensor<4>) {
+        let q = quality.clamp(1.0, QUALITIES as f64) - 1.0;
+        let lo = (q.floor() as usize).min(QUALITIES - 2);
+        let t = (q - lo as f64) as f32;
+        let m = self.log_gain.dims()[1];
+        let mix = |p: &Param<Tensor<2>>| {
+            let v = p.val();
+            let a = v.clone().narrow(0, lo, 1);
+            let b = v.narrow(0, lo + 1, 1);
+            (a.mul_scalar(1.0 - t) + b.mul_scalar(t)).exp().reshape([1, m, 1, 1])
+        };
+        (mix(&self.log_gain), mix(&self.log_inv_gain))
+    }
+
+    /// Training forward pass at quality level `quality` (1 ..= 8): additive uniform noise
+    /// for the rate terms, straight-through rounding for what the synthesis sees.
+    pub fn forward_train(&self, x: Tensor<4>, quality: f64) -> ForwardOutput {
+        let (gain, inv_gain) = self.gains(quality);
+        let y = self.g_a.forward(x) * gain;
+        let z = self.h_a.forward(y.clone());
+        let z_noisy = add_uniform_noise(z);
+        let z_likelihood = self.prior.likelihood(z_noisy.clone());
+        let hyper = self.h_s.forward(z_noisy);
+
+        let mut decoded: Vec<Tensor<4>> = Vec::new();
+        let mut likelihoods = Vec::new();
+        let mut start = 0;
+        for (i, &s) in self.slices.iter().enumerate() {
+            let y_s = y.clone().narrow(1, start, s);
+            let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
+            let params = self.slice_params[i].forward(ctx.clone());
+            let mu = params.clone().narrow(1, 0, s);
+            let sigma = params.narrow(1, s, s);
+            likelihoods.push(gaussian_likelihood(add_uniform_noise(y_s.clone()), mu.clone(), sigma));
+            // Straight-through rounding of the residual around the mean.
+            let residual = y_s.clone() - mu.clone();
+            let y_hat = ste_round(residual) + mu;
+            let lrp_in = Tensor::cat(vec![ctx, y_hat.clone()], 1);
+            let y_hat = y_hat + self.slice_lrp[i].forward(lrp_in).tanh().mul_scalar(0.5);
+            decoded.push(y_hat);
+            start += s;
+        }
+        let y_hat = Tensor::cat(decoded, 1) * inv_gain;
+        ForwardOutput {
+            x_hat: self.g_s.forward(y_hat),
+            y_likelihood: Tensor::cat(likelihoods, 1),
+            z_likelihood,
+        }
+    }
+}
+
+/// `x + U(−½, ½)`.
+fn add_uniform_noise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let noise = Tensor::<D>::random(x.dims(), Distribution::Uniform(-0.5, 0.5), &x.device());
+    x + noise
+}
+
+/// Rounds in the forward pass, identity in the backward pass.
+fn ste_round<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    x.clone() + (x.clone().round() - x).detach()
+}
+
+/// `P(y ∈ [v − ½, v + ½])` for `v ~ N(μ, σ²)`, σ floored at [`SCALE_MIN`], likelihood
+/// floored at 1e-9.
+pub fn gaussian_likelihood(y: Tensor<4>, mu: Tensor<4>, sigma: Tensor<4>) -> Tensor<4> {
+    let sigma = sigma.abs().clamp_min(SCALE_MIN);
+    let v = (y - mu).abs();
+    let phi = |t: Tensor<4>| {
+        t.mul_scalar(-std::f64::consts::FRAC_1_SQRT_2).erf().neg().add_scalar(1.0).mul_scalar(0.5)
+    };
+    // Φ((½ − |v|)/σ) − Φ((−½ − |v|)/σ), written with erfc to stay accurate in the tails.
+    let upper = phi((v.clone().neg().add_scalar(0.5)) / sigma.clone());
+    let lower = phi((v.neg().sub_scalar(0.5)) / sigma);
+    (upper - lower).clamp_min(1e-9)
+}
+
+/// What an encoder needs from a quantised (rounding, no noise) forward pass.
+pub struct Quantised {
+    /// Reconstruction from the rounded latents, `[1, 3, H, W]`, not clamped.
+    pub x_hat: Tensor<4>,
+    /// `round(z)` in C, H, W order.
+    pub z_symbols: Vec<i32>,
+    /// Channel of each `z` symbol (the factorized table index).
+    pub z_tables: Vec<u16>,
+    /// Shape `[C, H, W]` of `z`.
+    pub z_shape: [usize; 3],
+    /// Per slice: `round(y − μ)` in C, H, W order.
+    pub y_symbols: Vec<Vec<i32>>,
+    /// Per slice: the scale bin of each symbol.
+    pub y_bins: Vec<Vec<u16>>,
+    /// Rate the continuous model assigns to the quantised latents, in bits (what training
+    /// optimises; the real coded size differs by table and scale-bin quantisation).
+    pub estimated_bits: f64,
+}
+
+/// Table index (channel) of each element of a `[C, H, W]` hyper-latent, in C, H, W order.
+pub fn z_table_indices(shape: [usize; 3]) -> Vec<u16> {
+    let [c, h, w] = shape;
+    (0..c).flat_map(|c| std::iter::repeat_n(c as u16, h * w)).collect()
+}
+
+impl ImageModel {
+    /// The decoder half shared by encoder and decoder: from `ẑ`, decode slice by slice.
+    /// `slice_symbols(i, μ, σ)` returns the rounded residual `round(y_i − μ_i)` of slice `i`,
+    /// from the latent (encoder) or from the bitstream (decoder).
+    pub fn synthesise<E>(
+        &self,
+        z_hat: Tensor<4>,
+        inv_gain: Tensor<4>,
+        mut slice_symbols: impl FnMut(usize, Tensor<4>, Tensor<4>) -> Result<Tensor<4>, E>,
+    ) -> Result<Tensor<4>, E> {
+        let hyper = self.h_s.forward(z_hat);
+        let mut decoded: Vec<Tensor<4>> = Vec::new();
+        for (i, &s) in self.slices.iter().enumerate() {
+            let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
+            let params = self.slice_params[i].forward(ctx.clone());
+            let mu = params.clone().narrow(1, 0, s);
+            let sigma = params.narrow(1, s, s).abs().clamp_min(SCALE_MIN);
+            let q = slice_symbols(i, mu.clone(), sigma)?;
+            let y_hat = q + mu;
+            let lrp_in = Tensor::cat(vec![ctx, y_hat.clone()], 1);
+            decoded.push(y_hat + self.slice_lrp[i].forward(lrp_in).tanh().mul_scalar(0.5));
+        }
+        Ok(self.g_s.forward(Tensor::cat(decoded, 1) * inv_gain))
+    }
+
+    /// Quantised forward pass of one image `[1, 3, H, W]` (H, W multiples of 64).
+    ///
+    /// The means and scales here come from float inference on whatever device `x` lives on;
+    /// a decoder on another device is only guaranteed to agree once the entropy-parameter
+    /// path is made platform-independent (see models/README.md).
+    pub fn quantise(&self, x: Tensor<4>, quality: f64, scales: &lic_entropy::ScaleTable) -> Quantised {
+        let (gain, inv_gain) = self.gains(quality);
+        let y = self.g_a.forward(x) * gain;
+        let z_hat = self.h_a.forward(y.clone()).round();
+        let [_, zc, zh, zw] = z_hat.dims();
+        let z_symbols: Vec<i32> = z_hat.clone().into_data().iter::<f32>().map(|v| v as i32).collect();
+        let bits = |lik: Tensor<4>| -> f64 {
+            lik.log().sum().into_scalar::<f32>() as f64 / -std::f64::consts::LN_2
+        };
+        let mut estimated_bits = bits(self.prior.likelihood(z_hat.clone()));
+        let (mut y_symbols, mut y_bins) = (Vec::new(), Vec::new());
+        let mut start = 0;
+        let x_hat = self
+            .synthesise(z_hat, inv_gain, |i, mu, sigma| {
+                let s = self.slices[i];
+                let q = (y.clone().narrow(1, start, s) - mu.clone()).round();
+                start += s;
+                estimated_bits += bits(gaussian_likelihood(q.clone() + mu.clone(), mu, sigma.clone()));
+                y_symbols.push(q.clone().into_data().iter::<f32>().map(|v| v as i32).collect());
+                y_bins.push(sigma.into_data().iter::<f32>().map(|v| scales.bin(v)).collect());
+                Ok::<_, std::convert::Infallible>(q)
+            })
+            .unwrap_or_else(|e| match e {});
+        let z_shape = [zc, zh, zw];
+        Quantised { x_hat, z_symbols, z_tables: z_table_indices(z_shape), z_shape, y_symbols, y_bins, estimated_bits }
+    }
+
+    /// Integer tables of the factorized prior, one per `z` channel, over the range its
+    /// learned quantiles span (values outside are escaped).
+    pub fn z_distributions(&self) -> Result<Vec<lic_entropy::Distribution>, lic_entropy::EntropyError> {
+        let q: Vec<f32> = self.prior.quantiles.val().into_data().iter::<f32>().collect();
+        (0..self.prior.channels())
+            .map(|c| {
+                let lo = q[3 * c].floor().clamp(-1000.0, 0.0) as i32;
+                let hi = q[3 * c + 2].ceil().clamp(0.0, 1000.0) as i32;
+                let pmf = self.prior.pmf(c, lo, hi);
+                let tail = (1.0 - pmf.iter().sum::<f64>()).max(1e-9);
+                lic_entropy::Distribution::from_pmf(lo, &pmf, tail)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,130 @@
+//! The networks: shapes, gradients, encode→decode agreement, export/load.
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Distribution, Tensor};
+use lic_entropy::{ScaleTable, TableSet};
+use lic_models::net::{ImageModel, ModelConfig, z_table_indices};
+use lic_models::{CodecModel, ModelError, Weights, export};
+
+fn tiny() -> ModelConfig {
+    ModelConfig { n: 8, m: 16, z_channels: 8, slices: vec![4, 4, 8], context_hidden: 8 }
+}
+
+fn image(device: &Device, h: usize, w: usize) -> Tensor<4> {
+    Tensor::random([1, 3, h, w], Distribution::Uniform(0.0, 1.0), device)
+}
+
+#[test]
+fn forward_and_backward_shapes() {
+    let device = Device::flex().autodiff();
+    let model = ImageModel::new(&tiny(), &device);
+    let x = Tensor::<4>::random([2, 3, 64, 128], Distribution::Uniform(0.0, 1.0), &device);
+    let out = model.forward_train(x.clone(), 3.5);
+    assert_eq!(out.x_hat.dims(), [2, 3, 64, 128]);
+    assert_eq!(out.y_likelihood.dims(), [2, 16, 4, 8]);
+    assert_eq!(out.z_likelihood.dims(), [2, 8, 1, 2]);
+    let rate = out.y_likelihood.log().sum().neg() + out.z_likelihood.log().sum().neg();
+    let loss = (out.x_hat - x).powi_scalar(2).mean().mul_scalar(100.0) + rate.div_scalar(2.0 * 64.0 * 128.0);
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    // Every trainable tensor but the prior's quantiles (trained by the auxiliary loss alone)
+    // receives a gradient from the rate–distortion loss.
+    let mut params = 0;
+    model.visit(&mut CountParams(&mut params));
+    assert_eq!(grads.len(), params - 1, "{} of {params} parameters got gradients", grads.len());
+    let aux = GradientsParams::from_grads(model.prior.aux_loss().backward(), &model);
+    assert_eq!(aux.len(), 1, "the auxiliary loss trains the quantiles only");
+}
+
+struct CountParams<'a>(&'a mut usize);
+
+impl burn::module::ModuleVisitor for CountParams<'_> {
+    fn visit_float<const D: usize>(&mut self, _param: &burn::module::Param<Tensor<D>>) {
+        *self.0 += 1;
+    }
+}
+
+#[test]
+fn decoding_reproduces_the_encoders_latents() {
+    let device = Device::flex();
+    let model = ImageModel::new(&tiny(), &device);
+    let scales = ScaleTable::default();
+    let coder = TableSet::gaussian(&scales).expect("tables");
+    let z_coder = TableSet::new(model.z_distributions().expect("z tables")).expect("z coder");
+    let q = model.quantise(image(&device, 128, 64), 2.25, &scales);
+    let z_bytes = z_coder.encode(&q.z_symbols, &q.z_tables).expect("z");
+    let y_bytes: Vec<Vec<u8>> =
+        q.y_symbols.iter().zip(&q.y_bins).map(|(s, b)| coder.encode(s, b).expect("y")).collect();
+
+    // Decoder side: only the bytes.
+    let z = z_coder.decode(&z_bytes, &z_table_indices(q.z_shape)).expect("z decode");
+    assert_eq!(z, q.z_symbols);
+    let [c, h, w] = q.z_shape;
+    let z_hat = Tensor::<1>::from_floats(z.iter().map(|&v| v as f32).collect::<Vec<_>>().as_slice(), &device)
+        .reshape([1, c, h, w]);
+    let (_, inv_gain) = model.gains(2.25);
+    let mut decoded = Vec::new();
+    let x_hat = model
+        .synthesise(z_hat, inv_gain, |i, _mu, sigma| {
+            let bins: Vec<u16> = sigma.clone().into_data().iter::<f32>().map(|s| scales.bin(s)).collect();
+            assert_eq!(bins, q.y_bins[i], "slice {i}: decoder derived other scale bins");
+            let symbols = coder.decode(&y_bytes[i], &bins).expect("y decode");
+            decoded.push(symbols.clone());
+            let data: Vec<f32> = symbols.iter().map(|&v| v as f32).collect();
+            Ok::<_, ()>(Tensor::<1>::from_floats(data.as_slice(), &device).reshape(sigma.dims()))
+        })
+        .expect("synthesis");
+    assert_eq!(decoded, q.y_symbols);
+    assert_eq!(x_hat.into_data(), q.x_hat.into_data());
+}
+
+#[test]
+fn export_then_load_gives_the_same_network() {
+    let device = Device::flex();
+    let model = ImageModel::new(&tiny(), &device);
+    let bytes = export(&model, &tiny()).expect("export");
+    let loaded = CodecModel::load(Weights::from_bytes("tiny", bytes.clone()).expect("weights"), &device).expect("load");
+    assert_eq!(loaded.config, tiny());
+    let x = image(&device, 64, 64);
+    let a = model.g_a.forward(x.clone()).into_data();
+    let b = loaded.net.g_a.forward(x).into_data();
+    // Kernels are stored in fp16: close, not identical.
+    a.assert_approx_eq::<f32>(&b, burn::tensor::Tolerance::absolute(2e-2));
+    assert_eq!(loaded.z_coder.distributions(), model.z_distributions().expect("tables").as_slice());
+}
+
+#[test]
+fn bad_weights_fail_clearly() {
+    let device = Device::flex();
+    let model = ImageModel::new(&tiny(), &device);
+    let bytes = export(&model, &tiny()).expect("export");
+
+    let truncated = Weights::from_bytes("tiny", bytes[..bytes.len() / 2].to_vec());
+    assert!(matches!(truncated, Err(ModelError::Format { .. })));
+
+    // A file whose metadata claims another architecture: shape mismatch, not garbage.
+    let mut other = tiny();
+    other.m = 24;
+    other.slices = vec![8, 8, 8];
+    let relabelled = relabel(&bytes, &other);
+    let err = CodecModel::load(Weights::from_bytes("tiny", relabelled).expect("weights"), &device)
+        .expect_err("mismatched config accepted");
+    assert!(!err.to_string().is_empty());
+
+    // Plain safetensors without lic metadata.
+    let plain = safetensors::serialize(Vec::<(&str, safetensors::tensor::TensorView<'_>)>::new(), None).expect("empty");
+    let err = CodecModel::load(Weights::from_bytes("plain", plain).expect("weights"), &device).expect_err("accepted");
+    assert!(err.to_string().contains("not a lic model file"), "{err}");
+}
+
+/// The same tensors with another config in the metadata.
+fn relabel(bytes: &[u8], config: &ModelConfig) -> Vec<u8> {
+    let st = safetensors::SafeTensors::deserialize(bytes).expect("parse");
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
+        st.iter().map(|(n, v)| (n.to_owned(), v)).collect();
+    let meta = std::collections::HashMap::from([(
+        lic_models::CONFIG_KEY.to_owned(),
+        serde_json::to_string(config).expect("json"),
+    )]);
+    safetensors::serialize(views, Some(meta)).expect("serialise")
+}

@@ -1,0 +1,83 @@
+//! Checkpoints: model weights (safetensors, f32), both optimisers' state, and the step.
+//!
+//! Randomness is re-derived from `(seed, step)` at every step, so resuming from a checkpoint
+//! continues the exact sequence of crops, qualities and noise the run would have drawn.
+
+use std::path::{Path, PathBuf};
+
+use burn::optim::ModuleOptimizer;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use lic_models::net::ImageModel;
+use serde::{Deserialize, Serialize};
+
+/// Progress recorded with a checkpoint.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Progress {
+    /// Optimiser steps completed.
+    pub step: u64,
+    /// Training seconds spent up to this checkpoint, over all sessions.
+    pub seconds: f64,
+}
+
+fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    (
+        dir.join("checkpoint.model.safetensors"),
+        dir.join("checkpoint.optim.bin"),
+        dir.join("checkpoint.aux.bin"),
+        dir.join("checkpoint.json"),
+    )
+}
+
+/// Whether `dir` holds a checkpoint.
+pub fn exists(dir: &Path) -> bool {
+    paths(dir).3.is_file()
+}
+
+/// Writes a checkpoint; each file is written beside its final name and renamed, so an
+/// interrupted save leaves the previous checkpoint intact.
+pub fn save(
+    dir: &Path,
+    model: &ImageModel,
+    optim: &ModuleOptimizer,
+    aux: &ModuleOptimizer,
+    progress: &Progress,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let (m, o, a, p) = paths(dir);
+    let tmp = |path: &Path| path.with_extension("tmp");
+    let mut store = SafetensorsStore::from_file(tmp(&m)).overwrite(true);
+    model.save_into(&mut store).map_err(|e| format!("saving model: {e}"))?;
+    optim.save(tmp(&o)).map_err(|e| format!("saving optimiser: {e}"))?;
+    aux.save(tmp(&a)).map_err(|e| format!("saving aux optimiser: {e}"))?;
+    let json = serde_json::to_string_pretty(progress).map_err(|e| e.to_string())?;
+    std::fs::write(tmp(&p), json).map_err(|e| format!("writing {}: {e}", p.display()))?;
+    for f in [&m, &o, &a, &p] {
+        std::fs::rename(tmp(f), f).map_err(|e| format!("renaming {}: {e}", f.display()))?;
+    }
+    Ok(())
+}
+
+/// Loads a checkpoint into freshly built `model` and optimisers.
+pub fn load(
+    dir: &Path,
+    model: &mut ImageModel,
+    optim: ModuleOptimizer,
+    aux: ModuleOptimizer,
+) -> Result<(ModuleOptimizer, ModuleOptimizer, Progress), String> {
+    let (m, o, a, p) = paths(dir);
+    let mut store = SafetensorsStore::from_file(&m);
+    let applied = model.load_from(&mut store).map_err(|e| format!("loading {}: {e}", m.display()))?;
+    if !applied.errors.is_empty() || !applied.missing.is_empty() {
+        return Err(format!(
+            "{} does not fit this model config: {} missing, {} errors",
+            m.display(),
+            applied.missing.len(),
+            applied.errors.len()
+        ));
+    }
+    let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
+    let aux = aux.load(&a).map_err(|e| format!("loading {}: {e}", a.display()))?;
+    let text = std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
+    let progress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    Ok((optim, aux, progress))
+}

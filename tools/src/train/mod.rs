@@ -1,0 +1,192 @@
+//! `lic train`: rate–distortion training of the variable-rate image model.
+//!
+//! Loss per batch: `λ_q · 255² · MSE + bpp`, the quality level `q` drawn uniformly from the
+//! eight-level ladder per batch; uniform noise stands in for quantisation in the rate terms
+//! and straight-through rounding feeds the synthesis. The factorized prior's quantiles are
+//! fitted by the auxiliary loss with their own optimiser.
+
+mod checkpoint;
+mod config;
+mod data;
+mod validate;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::Device;
+use clap::Args;
+use lic_models::net::{ImageModel, LAMBDAS, QUALITIES};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub use config::TrainConfig;
+
+/// Arguments of `lic train`.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// The run's TOML configuration (see configs/).
+    #[arg(long)]
+    config: PathBuf,
+    /// Data root (default: $LIC_DATA, else ../shared/datasets).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Stop after this many steps in this invocation (the run resumes later).
+    #[arg(long)]
+    max_steps: Option<u64>,
+    /// Stop after this many seconds in this invocation (a checkpoint is written first).
+    #[arg(long)]
+    max_seconds: Option<u64>,
+    /// Start over even if the output folder holds a checkpoint (it is overwritten).
+    #[arg(long)]
+    restart: bool,
+    /// Do not train: export the run's checkpoint as a shippable weights file (fp16 kernels,
+    /// integer z tables, config in the metadata) to this path.
+    #[arg(long, value_name = "PATH")]
+    export: Option<PathBuf>,
+    /// Overwrite the export path if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+fn export(config: &TrainConfig, path: &std::path::Path, force: bool) -> Result<(), String> {
+    if path.exists() && !force {
+        return Err(format!("{} exists (use --force to overwrite)", path.display()));
+    }
+    if !checkpoint::exists(&config.out) {
+        return Err(format!("no checkpoint in {} to export", config.out.display()));
+    }
+    let device = Device::flex();
+    let mut model = ImageModel::new(&config.model, &device);
+    let (optim, aux) = (AdamConfig::new().init(), AdamConfig::new().init());
+    let (_, _, progress) = checkpoint::load(&config.out, &mut model, optim, aux)?;
+    let bytes = lic_models::export(&model, &config.model).map_err(|e| e.to_string())?;
+    std::fs::write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!(
+        "exported step {} ({:.0} s trained) to {} ({} bytes, sha256 {})",
+        progress.step,
+        progress.seconds,
+        path.display(),
+        bytes.len(),
+        lic_models::weights_digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    Ok(())
+}
+
+/// Runs (or resumes) a training run.
+pub fn run(args: &TrainArgs) -> Result<(), String> {
+    let config = TrainConfig::load(&args.config)?;
+    if let Some(path) = &args.export {
+        return export(&config, path, args.force);
+    }
+    let root = lic_datasets::data_root(args.data.as_deref());
+    let folders: Vec<PathBuf> =
+        config.datasets.iter().map(|d| if d.is_absolute() { d.clone() } else { root.join(d) }).collect();
+    let device = Device::flex().autodiff();
+    device.seed(config.seed);
+
+    let mut model = ImageModel::new(&config.model, &device);
+    let clip = Some(GradientClippingConfig::Norm(config.clip));
+    let mut optim = AdamConfig::new().with_grad_clipping(clip).init();
+    let mut aux_optim = AdamConfig::new().init();
+    let mut progress = checkpoint::Progress::default();
+    if checkpoint::exists(&config.out) && !args.restart {
+        let (o, a, p) = checkpoint::load(&config.out, &mut model, optim, aux_optim)?;
+        (optim, aux_optim, progress) = (o, a, p);
+        eprintln!("resuming {} at step {}", config.out.display(), progress.step);
+    } else if checkpoint::exists(&config.out) {
+        eprintln!("--restart: ignoring the checkpoint in {}", config.out.display());
+    }
+
+    let source = data::PatchSource::load(&folders, config.patch)?;
+    eprintln!("{} training images; model {:?}", source.len(), config.model);
+    let validator = if config.validate_every > 0 {
+        Some(validate::Validator::new(&root, config.validate_images)?)
+    } else {
+        None
+    };
+
+    std::fs::create_dir_all(&config.out)
+        .map_err(|e| format!("cannot create {}: {e}", config.out.display()))?;
+    std::fs::write(config.out.join("config.toml"), toml::to_string(&config).map_err(|e| e.to_string())?)
+        .map_err(|e| format!("writing config copy: {e}"))?;
+    let log_path = config.out.join("train.csv");
+    let new_log = !log_path.exists();
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+    if new_log {
+        writeln!(log, "step,quality,lambda,loss,bpp,mse,psnr,aux,lr,images_per_s,seconds")
+            .map_err(|e| e.to_string())?;
+    }
+
+    let started = Instant::now();
+    let base_seconds = progress.seconds;
+    let mut last_checkpoint = Instant::now();
+    let stop_at = args.max_steps.map_or(config.steps, |n| (progress.step + n).min(config.steps));
+    let pixels = (config.batch * config.patch * config.patch) as f64;
+    while progress.step < stop_at {
+        let step_start = Instant::now();
+        // All randomness of this step derives from (seed, step): resumable exactly.
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(config.seed ^ progress.step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        device.seed(rng.random());
+        let level = rng.random_range(0..QUALITIES);
+        let lambda = LAMBDAS[level];
+        let x = source.batch(&mut rng, config.batch, config.patch, &device);
+
+        let out = model.forward_train(x.clone(), (level + 1) as f64);
+        let mse = (out.x_hat - x).powi_scalar(2).mean();
+        let bits = out.y_likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2)
+            + out.z_likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2);
+        let bpp = bits.div_scalar(pixels);
+        let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
+        let lr = config.lr_at(progress.step);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(lr, model, grads);
+
+        let aux = model.prior.aux_loss();
+        let aux_grads = GradientsParams::from_grads(aux.backward(), &model);
+        model = aux_optim.step(config.aux_lr, model, aux_grads);
+
+        progress.step += 1;
+        progress.seconds = base_seconds + started.elapsed().as_secs_f64();
+        let scalar = |t: burn::tensor::Tensor<1>| t.into_scalar::<f32>() as f64;
+        let (loss_v, bpp_v, mse_v, aux_v) = (scalar(loss), scalar(bpp), scalar(mse), scalar(aux));
+        if !loss_v.is_finite() {
+            return Err(format!("loss became {loss_v} at step {}; lower lr or clip", progress.step));
+        }
+        let psnr = -10.0 * mse_v.log10();
+        let ips = config.batch as f64 / step_start.elapsed().as_secs_f64();
+        writeln!(
+            log,
+            "{},{},{lambda},{loss_v:.5},{bpp_v:.5},{mse_v:.7},{psnr:.3},{aux_v:.3},{lr:e},{ips:.2},{:.1}",
+            progress.step,
+            level + 1,
+            progress.seconds
+        )
+        .map_err(|e| e.to_string())?;
+
+        let out_of_time = args.max_seconds.is_some_and(|s| started.elapsed().as_secs() >= s);
+        let done = progress.step >= stop_at || out_of_time;
+        if done || last_checkpoint.elapsed().as_secs() >= config.checkpoint_secs {
+            checkpoint::save(&config.out, &model, &optim, &aux_optim, &progress)?;
+            last_checkpoint = Instant::now();
+            eprintln!("step {}: checkpoint ({:.0} s trained)", progress.step, progress.seconds);
+        }
+        if let Some(v) = &validator {
+            if progress.step % config.validate_every == 0 || done {
+                v.run(&model.valid(), progress.step, &config.out)?;
+            }
+        }
+        if out_of_time {
+            break;
+        }
+    }
+    Ok(())
+}
