@@ -83,7 +83,8 @@ fn export_then_load_gives_the_same_network() {
     let device = Device::flex();
     let model = ImageModel::new(&tiny(), &device);
     let bytes = export(&model, &tiny()).expect("export");
-    let loaded = CodecModel::load(Weights::from_bytes("tiny", bytes.clone()).expect("weights"), &device).expect("load");
+    let loaded = CodecModel::load(Weights::from_bytes("tiny", bytes.clone()).expect("weights"), &device)
+        .expect("load");
     assert_eq!(loaded.config, tiny());
     let x = image(&device, 64, 64);
     let a = model.g_a.forward(x.clone()).into_data();
@@ -112,8 +113,10 @@ fn bad_weights_fail_clearly() {
     assert!(!err.to_string().is_empty());
 
     // Plain safetensors without lic metadata.
-    let plain = safetensors::serialize(Vec::<(&str, safetensors::tensor::TensorView<'_>)>::new(), None).expect("empty");
-    let err = CodecModel::load(Weights::from_bytes("plain", plain).expect("weights"), &device).expect_err("accepted");
+    let plain = safetensors::serialize(Vec::<(&str, safetensors::tensor::TensorView<'_>)>::new(), None)
+        .expect("empty");
+    let err = CodecModel::load(Weights::from_bytes("plain", plain).expect("weights"), &device)
+        .expect_err("accepted");
     assert!(err.to_string().contains("not a lic model file"), "{err}");
 }
 

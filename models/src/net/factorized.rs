@@ -107,6 +107,26 @@ impl FactorizedPrior {
         lik.into_data().iter::<f32>().map(f64::from).collect()
     }
 
+    /// The integers `lo ..= hi` outside which channel `c` holds less than `tail` probability
+    /// on each side, searched over `±SUPPORT_LIMIT` and at most `MAX_SYMBOLS − 2` wide.
+    pub fn support(&self, c: usize, tail: f64) -> (i32, i32) {
+        const SUPPORT_LIMIT: i32 = 2000;
+        let device = self.quantiles.device();
+        let n = (2 * SUPPORT_LIMIT + 1) as usize;
+        let edges: Vec<f32> = (-SUPPORT_LIMIT..=SUPPORT_LIMIT).map(|v| v as f32 + 0.5).collect();
+        let x = Tensor::<1>::from_floats(edges.as_slice(), &device).reshape([1, 1, n]);
+        // logits[i] = logit F(v + ½) for v = i − SUPPORT_LIMIT; compared in logit space because
+        // f32 sigmoids saturate long before 1 − tail.
+        let logits: Vec<f32> =
+            self.clone().select_channel(c).logits_cumulative(x, true).into_data().iter::<f32>().collect();
+        let t = (tail / (1.0 - tail)).ln();
+        let lo = logits.iter().position(|&l| f64::from(l) > t).unwrap_or(0) as i32 - SUPPORT_LIMIT;
+        let hi = logits.iter().position(|&l| f64::from(l) >= -t).unwrap_or(n - 1) as i32 - SUPPORT_LIMIT;
+        let max_width = (lic_entropy::MAX_SYMBOLS - 2) as i32;
+        let hi = hi.max(lo).min(lo + max_width - 1);
+        (lo, hi)
+    }
+
     fn select_channel(self, c: usize) -> Self {
         let pick = |p: Param<Tensor<3>>| Param::from_tensor(p.val().narrow(0, c, 1));
         Self {

@@ -381,9 +381,8 @@ impl ImageModel {
         let z_hat = self.h_a.forward(y.clone()).round();
         let [_, zc, zh, zw] = z_hat.dims();
         let z_symbols: Vec<i32> = z_hat.clone().into_data().iter::<f32>().map(|v| v as i32).collect();
-        let bits = |lik: Tensor<4>| -> f64 {
-            lik.log().sum().into_scalar::<f32>() as f64 / -std::f64::consts::LN_2
-        };
+        let bits =
+            |lik: Tensor<4>| -> f64 { lik.log().sum().into_scalar::<f32>() as f64 / -std::f64::consts::LN_2 };
         let mut estimated_bits = bits(self.prior.likelihood(z_hat.clone()));
         let (mut y_symbols, mut y_bins) = (Vec::new(), Vec::new());
         let mut start = 0;
@@ -399,17 +398,26 @@ impl ImageModel {
             })
             .unwrap_or_else(|e| match e {});
         let z_shape = [zc, zh, zw];
-        Quantised { x_hat, z_symbols, z_tables: z_table_indices(z_shape), z_shape, y_symbols, y_bins, estimated_bits }
+        Quantised {
+            x_hat,
+            z_symbols,
+            z_tables: z_table_indices(z_shape),
+            z_shape,
+            y_symbols,
+            y_bins,
+            estimated_bits,
+        }
     }
 
-    /// Integer tables of the factorized prior, one per `z` channel, over the range its
-    /// learned quantiles span (values outside are escaped).
+    /// Integer tables of the factorized prior, one per `z` channel.
+    ///
+    /// Each table's range is read off the learned CDF itself (every integer whose bin holds
+    /// more than `TAIL_MASS / 2` on either side), not off the auxiliary quantiles, so a
+    /// table is right even before the quantiles have converged; values outside are escaped.
     pub fn z_distributions(&self) -> Result<Vec<lic_entropy::Distribution>, lic_entropy::EntropyError> {
-        let q: Vec<f32> = self.prior.quantiles.val().into_data().iter::<f32>().collect();
         (0..self.prior.channels())
             .map(|c| {
-                let lo = q[3 * c].floor().clamp(-1000.0, 0.0) as i32;
-                let hi = q[3 * c + 2].ceil().clamp(0.0, 1000.0) as i32;
+                let (lo, hi) = self.prior.support(c, super::factorized::TAIL_MASS / 2.0);
                 let pmf = self.prior.pmf(c, lo, hi);
                 let tail = (1.0 - pmf.iter().sum::<f64>()).max(1e-9);
                 lic_entropy::Distribution::from_pmf(lo, &pmf, tail)
