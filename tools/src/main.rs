@@ -1,7 +1,8 @@
 //! `lic`: the command line of the lic learned image codec.
 //!
-//! Subcommands arrive with the features behind them; today: `encode`, `decode`, `info`, `train`.
+//! Subcommands arrive with the features behind them; today: `encode`, `decode`, `info`, `bench`, `train`.
 
+mod bench;
 mod decode;
 mod encode;
 mod info;
@@ -29,6 +30,8 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Print a .lic file's header and chunk table (every checksum is verified).
     Info(info::InfoArgs),
+    /// Rate–distortion and speed benchmark of lic and classical anchors.
+    Bench(bench::BenchArgs),
     /// Train (or resume training) the image model from a TOML config.
     Train(train::TrainArgs),
 }
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(&args),
         Command::Info(args) => info::run(&args),
         Command::Train(args) => train::run(&args).map_err(ToolError::Train),
+        Command::Bench(args) => bench::run(&args).map_err(ToolError::Usage),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,192 @@
+//! `lic encode` / `lic decode` / `lic bench` end to end, with the embedded model.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn lic() -> Command {
+    Command::cargo_bin("lic").expect("lic binary is built")
+}
+
+fn kodak() -> Option<PathBuf> {
+    let root = std::env::var_os("LIC_DATA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets"),
+        PathBuf::from,
+    );
+    let k = root.join("kodak").join("kodim23.png");
+    if k.is_file() {
+        Some(k)
+    } else {
+        eprintln!("SKIPPED: no Kodak data at {}", root.display());
+        None
+    }
+}
+
+fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let se: f64 =
+        a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
+    10.0 * (255.0f64.powi(2) / (se / a.as_raw().len() as f64)).log10()
+}
+
+fn roundtrip(input: &Path, dir: &Path, q: &str) -> image::DynamicImage {
+    let coded = dir.join("x.lic");
+    let out = dir.join("x.png");
+    lic().arg("encode").arg(input).arg("-o").arg(&coded).args(["-q", q, "--force"]).assert().success();
+    lic().arg("decode").arg(&coded).arg("-o").arg(&out).arg("--force").assert().success();
+    image::open(&out).expect("decoded PNG")
+}
+
+#[test]
+fn kodak_round_trip_improves_with_quality() {
+    let Some(k) = kodak() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = image::open(&k).expect("kodak").into_rgb8();
+    let lo = roundtrip(&k, dir.path(), "1");
+    let lo_size = std::fs::metadata(dir.path().join("x.lic")).expect("file").len();
+    let hi = roundtrip(&k, dir.path(), "8");
+    let hi_size = std::fs::metadata(dir.path().join("x.lic")).expect("file").len();
+    assert_eq!((hi.width(), hi.height()), (768, 512));
+    let (p_lo, p_hi) = (psnr(&src, &lo.into_rgb8()), psnr(&src, &hi.into_rgb8()));
+    assert!(hi_size > lo_size, "q8 {hi_size} bytes vs q1 {lo_size}");
+    assert!(p_hi > p_lo + 1.0, "q8 {p_hi:.2} dB vs q1 {p_lo:.2} dB");
+    assert!(p_lo > 15.0, "q1 PSNR {p_lo:.2} dB is not an image");
+}
+
+#[test]
+fn odd_sizes_and_gray_keep_their_shape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let odd = dir.path().join("odd.png");
+    image::RgbImage::from_fn(97, 131, |x, y| {
+        image::Rgb([(x * 2) as u8, (y * 2) as u8, ((x + y) % 256) as u8])
+    })
+    .save(&odd)
+    .expect("write");
+    let back = roundtrip(&odd, dir.path(), "6");
+    assert_eq!((back.width(), back.height()), (97, 131));
+    assert!(back.color().has_color());
+
+    let gray = dir.path().join("gray.png");
+    image::GrayImage::from_fn(70, 65, |x, y| image::Luma([((x * 3 + y) % 256) as u8]))
+        .save(&gray)
+        .expect("write");
+    let back = roundtrip(&gray, dir.path(), "3.5");
+    assert_eq!((back.width(), back.height()), (70, 65));
+    assert!(!back.color().has_color(), "gray came back as {:?}", back.color());
+}
+
+#[test]
+fn pipes_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("p.png");
+    image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8 * 4, y as u8 * 4, 128]))
+        .save(&png)
+        .expect("write");
+    let coded = lic()
+        .args(["encode", "-", "-o", "-"])
+        .write_stdin(std::fs::read(&png).expect("read"))
+        .assert()
+        .success();
+    let coded = coded.get_output().stdout.clone();
+    assert!(coded.starts_with(&lic_bitstream::MAGIC));
+    let decoded =
+        lic().args(["decode", "-"]).write_stdin(coded).assert().success().get_output().stdout.clone();
+    let img = image::load_from_memory(&decoded).expect("PNG on stdout");
+    assert_eq!((img.width(), img.height()), (64, 64));
+}
+
+fn fails_cleanly(cmd: &mut Command, needle: &str) {
+    let out = cmd.assert().failure().get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn failures_are_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("a.png");
+    image::RgbImage::new(64, 64).save(&png).expect("write");
+    let existing = dir.path().join("a.lic");
+    std::fs::write(&existing, b"keep me").expect("write");
+    fails_cleanly(lic().arg("encode").arg(&png), "exists; use --force");
+    assert_eq!(std::fs::read(&existing).expect("read"), b"keep me", "existing output was touched");
+
+    let text = dir.path().join("t.png");
+    std::fs::write(&text, b"not an image").expect("write");
+    fails_cleanly(
+        lic().arg("encode").arg(&text).arg("-o").arg(dir.path().join("t.lic")),
+        "not a readable image",
+    );
+    fails_cleanly(
+        lic().arg("encode").arg(&png).args(["-q", "9", "-o"]).arg(dir.path().join("q.lic")),
+        "quality 9",
+    );
+    fails_cleanly(lic().arg("decode").arg(&text).arg("-o").arg(dir.path().join("d.png")), "not a lic file");
+    fails_cleanly(lic().arg("decode").arg(dir.path().join("missing.lic")), "cannot read");
+
+    // A file coded with other weights is refused rather than decoded into garbage.
+    let coded = dir.path().join("b.lic");
+    lic().arg("encode").arg(&png).arg("-o").arg(&coded).assert().success();
+    let mut bytes = std::fs::read(&coded).expect("read");
+    let file = lic_bitstream::ImageFile::parse(&bytes).expect("parse");
+    let mut header = file.header.clone();
+    header.model.digest[0] ^= 1;
+    bytes = lic_bitstream::ImageFile::new(header, file.chunks.clone()).to_bytes().expect("write");
+    let foreign = dir.path().join("foreign.lic");
+    std::fs::write(&foreign, bytes).expect("write");
+    fails_cleanly(
+        lic().arg("decode").arg(&foreign).arg("-o").arg(dir.path().join("f.png")),
+        "load the matching weights",
+    );
+
+    let rgba = dir.path().join("rgba.png");
+    image::RgbaImage::new(8, 8).save(&rgba).expect("write");
+    fails_cleanly(lic().arg("encode").arg(&rgba).arg("-o").arg(dir.path().join("r.lic")), "alpha");
+}
+
+#[test]
+fn bench_small_run_with_jpeg_anchor() {
+    let Some(k) = kodak() else { return };
+    let root = k.parent().and_then(Path::parent).expect("data root").to_path_buf();
+    let on_path = |t: &str| {
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(t).is_file()))
+    };
+    if !on_path("cjpeg") {
+        eprintln!("SKIPPED bench test: cjpeg missing (scripts/install-anchors.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("bench");
+    let run = lic()
+        .args(["bench", "--limit", "2", "--qualities", "2,6", "--anchors", "jpeg", "--data"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let table = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(table.contains("| lic | jpeg |"), "{table}");
+    for codec in ["lic", "jpeg"] {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(format!("{codec}.json"))).expect("json"))
+                .expect("valid");
+        assert_eq!(v["name"], codec);
+        assert!(v["results"]["bpp"].as_array().is_some_and(|a| !a.is_empty()));
+        assert!(v["results"]["psnr-rgb"].as_array().is_some_and(|a| !a.is_empty()));
+    }
+    assert!(out.join("bd.md").is_file());
+    fails_cleanly(
+        lic().args(["bench", "--anchors", "jpeg", "--data"]).arg(&root).arg("--out").arg(&out),
+        "already holds results",
+    );
+    fails_cleanly(
+        lic().args(["bench", "--dataset", "/nonexistent", "--out"]).arg(dir.path().join("x")),
+        "cannot read dataset folder",
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    fails_cleanly(
+        lic().args(["bench", "--dataset"]).arg(&empty).arg("--out").arg(dir.path().join("y")),
+        "no images",
+    );
+}
