@@ -1,4 +1,8 @@
-//! Checkpoints: model weights (safetensors, f32), both optimisers' state, and the step.
+//! Checkpoints: model weights (burnpack, f32), both optimisers' state, and the step.
+//!
+//! The weights use Burn's own burnpack format because it persists each parameter's id, and
+//! the optimisers' state is keyed by those ids: restoring weights by name alone (as from
+//! safetensors) would silently restart Adam's moments and break exact resumption.
 //!
 //! Randomness is re-derived from `(seed, step)` at every step, so resuming from a checkpoint
 //! continues the exact sequence of crops, qualities and noise the run would have drawn.
@@ -6,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
-use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
 use lic_models::net::ImageModel;
 use serde::{Deserialize, Serialize};
 
@@ -21,11 +25,16 @@ pub struct Progress {
 
 fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
     (
-        dir.join("checkpoint.model.safetensors"),
+        dir.join("checkpoint.model.bpk"),
         dir.join("checkpoint.optim.bin"),
         dir.join("checkpoint.aux.bin"),
         dir.join("checkpoint.json"),
     )
+}
+
+/// Model weights of checkpoints written before burnpack; they lack parameter ids.
+fn legacy_model(dir: &Path) -> PathBuf {
+    dir.join("checkpoint.model.safetensors")
 }
 
 /// Whether `dir` holds a checkpoint.
@@ -45,7 +54,7 @@ pub fn save(
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let (m, o, a, p) = paths(dir);
     let tmp = |path: &Path| path.with_extension("tmp");
-    let mut store = SafetensorsStore::from_file(tmp(&m)).overwrite(true);
+    let mut store = BurnpackStore::from_file(tmp(&m)).overwrite(true);
     model.save_into(&mut store).map_err(|e| format!("saving model: {e}"))?;
     optim.save(tmp(&o)).map_err(|e| format!("saving optimiser: {e}"))?;
     aux.save(tmp(&a)).map_err(|e| format!("saving aux optimiser: {e}"))?;
@@ -54,6 +63,7 @@ pub fn save(
     for f in [&m, &o, &a, &p] {
         std::fs::rename(tmp(f), f).map_err(|e| format!("renaming {}: {e}", f.display()))?;
     }
+    let _ = std::fs::remove_file(legacy_model(dir));
     Ok(())
 }
 
@@ -65,7 +75,21 @@ pub fn load(
     aux: ModuleOptimizer,
 ) -> Result<(ModuleOptimizer, ModuleOptimizer, Progress), String> {
     let (m, o, a, p) = paths(dir);
-    let mut store = SafetensorsStore::from_file(&m);
+    let text = std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
+    let progress: Progress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    if !m.is_file() && legacy_model(dir).is_file() {
+        // Weights only: the optimiser state cannot be matched to parameters without ids.
+        let legacy = legacy_model(dir);
+        let mut store = SafetensorsStore::from_file(&legacy);
+        let applied =
+            model.load_from(&mut store).map_err(|e| format!("loading {}: {e}", legacy.display()))?;
+        if !applied.errors.is_empty() || !applied.missing.is_empty() {
+            return Err(format!("{} does not fit this model config", legacy.display()));
+        }
+        eprintln!("warning: legacy checkpoint without parameter ids: weights restored, Adam state restarts");
+        return Ok((optim, aux, progress));
+    }
+    let mut store = BurnpackStore::from_file(&m);
     let applied = model.load_from(&mut store).map_err(|e| format!("loading {}: {e}", m.display()))?;
     if !applied.errors.is_empty() || !applied.missing.is_empty() {
         return Err(format!(
@@ -77,7 +101,5 @@ pub fn load(
     }
     let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
     let aux = aux.load(&a).map_err(|e| format!("loading {}: {e}", a.display()))?;
-    let text = std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-    let progress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
     Ok((optim, aux, progress))
 }

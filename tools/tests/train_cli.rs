@@ -1,0 +1,102 @@
+//! `lic train`: a tiny run, interrupted and resumed, ends exactly where an uninterrupted run
+//! does; bad configs are clear errors.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn lic() -> Command {
+    Command::cargo_bin("lic").expect("lic binary is built")
+}
+
+fn write_config(dir: &Path, out: &Path, data: &Path) -> std::path::PathBuf {
+    let config = format!(
+        r#"seed = 7
+datasets = ["{}"]
+out = "{}"
+patch = 64
+batch = 2
+steps = 100
+validate_every = 0
+[model]
+n = 8
+m = 16
+z_channels = 8
+slices = [4, 4, 8]
+context_hidden = 8
+"#,
+        data.display(),
+        out.display()
+    );
+    let path = dir.join(format!("{}.toml", out.file_name().and_then(|n| n.to_str()).unwrap_or("run")));
+    std::fs::write(&path, config).expect("config");
+    path
+}
+
+#[test]
+fn resumed_training_matches_uninterrupted_training() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("images");
+    std::fs::create_dir(&data).expect("mkdir");
+    for i in 0..3u32 {
+        image::RgbImage::from_fn(80, 72, |x, y| {
+            image::Rgb([(x * 3 + i * 40) as u8, (y * 3) as u8, ((x ^ y) * 2) as u8])
+        })
+        .save(data.join(format!("{i}.png")))
+        .expect("write");
+    }
+    let straight = write_config(dir.path(), &dir.path().join("straight"), &data);
+    let resumed = write_config(dir.path(), &dir.path().join("resumed"), &data);
+    lic().args(["train", "--config"]).arg(&straight).args(["--max-steps", "3"]).assert().success();
+    lic().args(["train", "--config"]).arg(&resumed).args(["--max-steps", "2"]).assert().success();
+    lic().args(["train", "--config"]).arg(&resumed).args(["--max-steps", "1"]).assert().success();
+    // Checkpoints embed per-process parameter ids, so compare the exported weights instead.
+    let weights = |config: &Path, name: &str| {
+        let path = dir.path().join(name);
+        lic().args(["train", "--config"]).arg(config).arg("--export").arg(&path).assert().success();
+        std::fs::read(&path).expect("export")
+    };
+    let (a, b) = (weights(&straight, "a.safetensors"), weights(&resumed, "b.safetensors"));
+    assert!(a == b, "resumed run diverged from the uninterrupted one");
+    let log = std::fs::read_to_string(dir.path().join("resumed").join("train.csv")).expect("log");
+    assert_eq!(log.lines().count(), 1 + 3, "{log}");
+
+    // Export makes a loadable model that codes an image.
+    let exported = dir.path().join("tiny.safetensors");
+    lic().args(["train", "--config"]).arg(&resumed).arg("--export").arg(&exported).assert().success();
+    let coded = dir.path().join("x.lic");
+    lic()
+        .arg("encode")
+        .arg(data.join("0.png"))
+        .arg("-o")
+        .arg(&coded)
+        .arg("--model")
+        .arg(&exported)
+        .assert()
+        .success();
+    lic()
+        .arg("decode")
+        .arg(&coded)
+        .arg("-o")
+        .arg(dir.path().join("x.png"))
+        .arg("--model")
+        .arg(&exported)
+        .assert()
+        .success();
+    // The embedded model refuses a file made with the tiny one.
+    let out = lic().arg("decode").arg(&coded).arg("-o").arg(dir.path().join("y.png")).assert().failure();
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("load the matching weights"));
+}
+
+#[test]
+fn bad_configs_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "out = \"x\"\nsteps = 10\nbogus = 1\n[model]\nn = 8\nm = 16\nz_channels = 8\nslices = [4, 4, 8]\ncontext_hidden = 8\n").expect("write");
+    let out = lic().args(["train", "--config"]).arg(&bad).assert().failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("bogus") && !err.contains("panicked"), "{err}");
+    std::fs::write(&bad, "out = \"x\"\nsteps = 10\n[model]\nn = 8\nm = 16\nz_channels = 8\nslices = [4, 4]\ncontext_hidden = 8\n").expect("write");
+    let out = lic().args(["train", "--config"]).arg(&bad).assert().failure();
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("do not partition"));
+}
