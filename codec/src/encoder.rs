@@ -10,6 +10,17 @@ use crate::pixels;
 /// Lowest and highest quality (continuous in between).
 pub const QUALITY_RANGE: (f64, f64) = (1.0, 8.0);
 
+/// The result of [`Encoder::encode_to_size`].
+#[derive(Clone, Debug)]
+pub struct Targeted {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// The quality it was coded at.
+    pub quality: f64,
+    /// Whether the size is within the requested tolerance.
+    pub hit: bool,
+}
+
 /// Encodes images with one model at one quality.
 ///
 /// ```no_run
@@ -40,6 +51,53 @@ impl<'m> Encoder<'m> {
         self.quality =
             Quality::from_f64(q).ok_or_else(|| CodecError::InvalidArgument(format!("quality {q}")))?;
         Ok(self)
+    }
+
+    /// Encodes `img` at the quality whose file size lands within `tolerance` (e.g. 0.03 for
+    /// ±3%) of `target_bytes`, searching the continuous quality range. When the model cannot
+    /// reach the target, the closest end of the range is used and [`Targeted::hit`] is false.
+    pub fn encode_to_size(
+        &self,
+        img: &DynamicImage,
+        target_bytes: usize,
+        tolerance: f64,
+    ) -> Result<Targeted> {
+        let (lo_q, hi_q) = QUALITY_RANGE;
+        // The quality recorded is the fixed-point one the file stores.
+        let at = |q: f64| -> Result<(f64, Vec<u8>)> {
+            let e = self.clone().quality(q)?;
+            Ok((e.quality.as_f64(), e.encode(img)?))
+        };
+        let target = target_bytes as f64;
+        let within = |len: usize| ((len as f64) / target - 1.0).abs() <= tolerance;
+        let (mut lo, mut hi) = (at(lo_q)?, at(hi_q)?);
+        if lo.1.len() as f64 >= target || within(lo.1.len()) {
+            return Ok(Targeted { quality: lo.0, hit: within(lo.1.len()), bytes: lo.1 });
+        }
+        if (hi.1.len() as f64) <= target || within(hi.1.len()) {
+            return Ok(Targeted { quality: hi.0, hit: within(hi.1.len()), bytes: hi.1 });
+        }
+        for _ in 0..12 {
+            // Interpolate in log-size, which is close to linear in quality.
+            let (l0, l1) = ((lo.1.len() as f64).ln(), (hi.1.len() as f64).ln());
+            let t = ((target.ln() - l0) / (l1 - l0)).clamp(0.1, 0.9);
+            let mid = at(lo.0 + t * (hi.0 - lo.0))?;
+            if within(mid.1.len()) {
+                return Ok(Targeted { quality: mid.0, hit: true, bytes: mid.1 });
+            }
+            if (mid.1.len() as f64) < target {
+                lo = mid
+            } else {
+                hi = mid
+            }
+            if hi.0 - lo.0 < 0.002 {
+                break;
+            }
+        }
+        // Closest of the bracket.
+        let best =
+            if (lo.1.len() as f64 - target).abs() <= (hi.1.len() as f64 - target).abs() { lo } else { hi };
+        Ok(Targeted { quality: best.0, hit: within(best.1.len()), bytes: best.1 })
     }
 
     /// Encodes `img` into a complete lic file.

@@ -21,7 +21,7 @@ mod model;
 mod pixels;
 
 pub use decoder::{DEFAULT_MAX_PIXELS, Decoder};
-pub use encoder::{Encoder, QUALITY_RANGE};
+pub use encoder::{Encoder, QUALITY_RANGE, Targeted};
 pub use error::{CodecError, Result};
 pub use inspect::{ChunkInfo, FileInfo, inspect};
 pub use lic_bitstream as bitstream;

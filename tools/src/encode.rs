@@ -19,6 +19,15 @@ pub struct EncodeArgs {
     /// Quality, 1 to 8, fractional allowed.
     #[arg(short, long, default_value_t = 4.0)]
     quality: f64,
+    /// Search the quality to hit this many bits per pixel (±3% where the model's range allows).
+    #[arg(long, conflicts_with = "target_size")]
+    target_bpp: Option<f64>,
+    /// Search the quality to hit this file size in bytes (±3% where the model's range allows).
+    #[arg(long)]
+    target_size: Option<u64>,
+    /// No notices.
+    #[arg(long)]
+    quiet: bool,
     #[command(flatten)]
     model: ModelArgs,
     /// Overwrite the output if it exists.
@@ -38,17 +47,39 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
         .map_err(|e| ToolError::Usage(format!("{input}: not a readable image: {e}")))?;
     let model = args.model.load()?;
     let started = Instant::now();
-    let encoder = lic_codec::Encoder::new(&model)
-        .quality(args.quality)
-        .map_err(|source| ToolError::Codec { path: input.clone(), source })?;
-    let coded = encoder.encode(&img).map_err(|source| ToolError::Codec { path: input.clone(), source })?;
+    let codec_err = |source| ToolError::Codec { path: input.clone(), source };
+    let encoder = lic_codec::Encoder::new(&model).quality(args.quality).map_err(codec_err)?;
+    let pixels = f64::from(img.width()) * f64::from(img.height());
+    let target = match (args.target_bpp, args.target_size) {
+        (Some(bpp), _) if !(bpp.is_finite() && bpp > 0.0) => {
+            return Err(ToolError::Usage(format!("--target-bpp {bpp} must be positive")));
+        }
+        (Some(bpp), _) => Some((bpp * pixels / 8.0).round().max(1.0) as usize),
+        (None, Some(0)) => return Err(ToolError::Usage("--target-size must be positive".into())),
+        (None, Some(size)) => Some(size as usize),
+        (None, None) => None,
+    };
+    let (coded, quality) = match target {
+        None => (encoder.encode(&img).map_err(codec_err)?, args.quality),
+        Some(bytes) => {
+            let t = encoder.encode_to_size(&img, bytes, 0.03).map_err(codec_err)?;
+            if !t.hit && !args.quiet {
+                eprintln!(
+                    "lic: notice: {bytes} bytes is outside what the model reaches within 3%; closest: {} bytes at quality {:.3}",
+                    t.bytes.len(),
+                    t.quality
+                );
+            }
+            (t.bytes, t.quality)
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     out.write(&coded)?;
     let bpp = coded.len() as f64 * 8.0 / (f64::from(img.width()) * f64::from(img.height()));
     if args.json && !out.is_stdout() {
         let summary = serde_json::json!({
             "input": input, "output": out.name(), "width": img.width(), "height": img.height(),
-            "quality": args.quality, "bytes": coded.len(), "bpp": bpp, "encode_seconds": seconds,
+            "quality": quality, "bytes": coded.len(), "bpp": bpp, "encode_seconds": seconds,
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);
     }

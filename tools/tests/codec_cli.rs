@@ -53,6 +53,41 @@ fn kodak_round_trip_improves_with_quality() {
 }
 
 #[test]
+fn target_bpp_lands_within_tolerance() {
+    let Some(k) = kodak() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    for target in [0.3, 0.8] {
+        let out = lic()
+            .arg("encode")
+            .arg(&k)
+            .arg("-o")
+            .arg(dir.path().join("t.lic"))
+            .args(["--force", "--json", "--target-bpp", &target.to_string()])
+            .assert()
+            .success();
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+        let bpp = v["bpp"].as_f64().expect("bpp");
+        let notice = String::from_utf8_lossy(&out.get_output().stderr).contains("notice");
+        assert!(
+            notice || (bpp / target - 1.0).abs() <= 0.03,
+            "target {target}: got {bpp} bpp without a notice"
+        );
+        // The reported quality is exactly what the file records.
+        let info = lic().arg("info").arg(dir.path().join("t.lic")).arg("--json").assert().success();
+        let info: serde_json::Value = serde_json::from_slice(&info.get_output().stdout).expect("json");
+        assert_eq!(info["quality"], v["quality"]);
+    }
+    let out = lic()
+        .arg("encode")
+        .arg(&k)
+        .args(["--target-bpp", "1000", "-o"])
+        .arg(dir.path().join("u.lic"))
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("notice"));
+}
+
+#[test]
 fn odd_sizes_and_gray_keep_their_shape() {
     let dir = tempfile::tempdir().expect("tempdir");
     let odd = dir.path().join("odd.png");
