@@ -74,3 +74,19 @@ impl OutputPath {
         })
     }
 }
+
+/// A progress bar on standard error, or a hidden one with `--quiet` or when standard error is
+/// not a terminal (indicatif then draws nothing).
+pub fn progress(len: u64, quiet: bool, what: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let style =
+        indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    bar
+}

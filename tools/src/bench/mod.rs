@@ -43,6 +43,9 @@ pub struct BenchArgs {
     /// Overwrite results already in `--out`.
     #[arg(long)]
     force: bool,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -109,12 +112,14 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let mut items = Vec::new();
     if !args.qualities.is_empty() {
         let model = args.model.load().map_err(|e| e.to_string())?;
+        let bar = crate::io::progress((images.len() * args.qualities.len()) as u64, args.quiet, "lic");
         for (name, img) in &images {
             for &q in &args.qualities {
                 items.push(run_lic(&model, name, img, q)?);
-                eprintln!("lic q{q} {name}: {:.4} bpp", items.last().map_or(0.0, |i| i.bpp));
+                bar.inc(1);
             }
         }
+        bar.finish_and_clear();
     }
     let mut tasks = Vec::new();
     for (i, (name, img)) in images.iter().enumerate() {
@@ -130,6 +135,8 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             }
         }
     }
+    let bar = crate::io::progress(tasks.len() as u64, args.quiet, "anchors");
+    let bar = &bar;
     let jobs = args.jobs.max(1);
     let chunks: Vec<_> = tasks.chunks(tasks.len().div_ceil(jobs).max(1)).collect();
     let results: Vec<Result<Vec<Item>, String>> = std::thread::scope(|s| {
@@ -139,7 +146,11 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
                 s.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(a, name, img, png, ppm, p, dir)| run_anchor(*a, name, img, png, ppm, *p, dir))
+                        .map(|(a, name, img, png, ppm, p, dir)| {
+                            let r = run_anchor(*a, name, img, png, ppm, *p, dir);
+                            bar.inc(1);
+                            r
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
@@ -149,6 +160,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             .map(|h| h.join().unwrap_or_else(|_| Err("an anchor job panicked".into())))
             .collect()
     });
+    bar.finish_and_clear();
     for r in results {
         items.extend(r?);
     }

@@ -50,6 +50,9 @@ pub struct TrainArgs {
     /// Overwrite the export path if it exists.
     #[arg(long)]
     force: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 fn export(config: &TrainConfig, path: &std::path::Path, force: bool) -> Result<(), String> {
@@ -130,6 +133,8 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     let mut last_checkpoint = Instant::now();
     let stop_at = args.max_steps.map_or(config.steps, |n| (progress.step + n).min(config.steps));
     let pixels = (config.batch * config.patch * config.patch) as f64;
+    let bar = crate::io::progress(stop_at, args.quiet, "train");
+    bar.set_position(progress.step);
     while progress.step < stop_at {
         let step_start = Instant::now();
         // All randomness of this step derives from (seed, step): resumable exactly.
@@ -172,12 +177,14 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
 
+        bar.set_position(progress.step);
+        bar.set_message(format!("{bpp_v:.3} bpp {psnr:.2} dB"));
         let out_of_time = args.max_seconds.is_some_and(|s| started.elapsed().as_secs() >= s);
         let done = progress.step >= stop_at || out_of_time;
         if done || last_checkpoint.elapsed().as_secs() >= config.checkpoint_secs {
             checkpoint::save(&config.out, &model, &optim, &aux_optim, &progress)?;
             last_checkpoint = Instant::now();
-            eprintln!("step {}: checkpoint ({:.0} s trained)", progress.step, progress.seconds);
+            bar.println(format!("step {}: checkpoint ({:.0} s trained)", progress.step, progress.seconds));
         }
         if let Some(v) = &validator {
             if progress.step % config.validate_every == 0 || done {
@@ -188,5 +195,6 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             break;
         }
     }
+    bar.finish_and_clear();
     Ok(())
 }
