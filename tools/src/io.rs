@@ -90,3 +90,18 @@ pub fn progress(len: u64, quiet: bool, what: &str) -> indicatif::ProgressBar {
     bar.set_message(what.to_owned());
     bar
 }
+
+/// Opens `path` for appending, writing `header` first if the file is new.
+pub fn append_csv(path: &Path, header: &str) -> Result<std::fs::File, String> {
+    use std::io::Write;
+    let new = !path.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    if new {
+        writeln!(f, "{header}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(f)
+}

@@ -116,17 +116,10 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", config.out.display()))?;
     std::fs::write(config.out.join("config.toml"), toml::to_string(&config).map_err(|e| e.to_string())?)
         .map_err(|e| format!("writing config copy: {e}"))?;
-    let log_path = config.out.join("train.csv");
-    let new_log = !log_path.exists();
-    let mut log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
-    if new_log {
-        writeln!(log, "step,quality,lambda,loss,bpp,mse,psnr,aux,lr,images_per_s,seconds")
-            .map_err(|e| e.to_string())?;
-    }
+    let mut log = crate::io::append_csv(
+        &config.out.join("train.csv"),
+        "step,quality,lambda,loss,bpp,mse,psnr,aux,lr,images_per_s,seconds",
+    )?;
 
     let started = Instant::now();
     let base_seconds = progress.seconds;

@@ -38,16 +38,7 @@ impl Validator {
         let device = Device::flex();
         let z_coder =
             TableSet::new(model.z_distributions().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-        let path = out.join("validate.csv");
-        let new = !path.exists();
-        let mut csv = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        if new {
-            writeln!(csv, "step,quality,images,bpp,psnr").map_err(|e| e.to_string())?;
-        }
+        let mut csv = crate::io::append_csv(&out.join("validate.csv"), "step,quality,images,bpp,psnr")?;
         for q in QUALITIES {
             let (mut bpp, mut psnr) = (0.0, 0.0);
             for img in &self.images {
