@@ -26,3 +26,4 @@ pub use error::{CodecError, Result};
 pub use inspect::{ChunkInfo, FileInfo, inspect};
 pub use lic_bitstream as bitstream;
 pub use model::{Backend, Model};
+pub use pixels::to_tensor as image_to_tensor;

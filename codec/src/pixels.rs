@@ -33,7 +33,8 @@ pub fn source(img: &DynamicImage) -> Result<Source> {
     Ok(Source { rgb: img.to_rgb8(), channels })
 }
 
-/// `[1, 3, H', W']` in [0, 1], H' and W' padded to the grid by repeating edge pixels
+/// An RGB image as the networks take it: `[1, 3, H', W']` in [0, 1], H' and W' padded to the
+/// 64-pixel grid by repeating edge pixels
 /// (cheap to code, and it keeps the padding out of the visible image's statistics).
 pub fn to_tensor(img: &RgbImage, device: &Device) -> Tensor<4> {
     let (w, h) = (img.width() as usize, img.height() as usize);

@@ -55,15 +55,3 @@ pub fn header(model: ModelId, width: u32, height: u32) -> ImageHeader {
         tiling: None,
     }
 }
-
-/// An RGB image as `[1, 3, H, W]` in [0, 1] (sides must already fit the model's grid).
-pub fn image_tensor(img: &image::RgbImage, device: &burn::tensor::Device) -> burn::tensor::Tensor<4> {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let mut data = vec![0f32; 3 * w * h];
-    for (x, y, p) in img.enumerate_pixels() {
-        for c in 0..3 {
-            data[c * w * h + y as usize * w + x as usize] = f32::from(p[c]) / 255.0;
-        }
-    }
-    burn::tensor::Tensor::from_data(burn::tensor::TensorData::new(data, [1, 3, h, w]), device)
-}

@@ -22,7 +22,7 @@ fn estimated_rate_matches_real_coded_size() {
     let files = lic_datasets::kodak(&root).expect("kodak");
     for (file, quality) in [(&files[0], 1.0), (&files[6], 4.0), (&files[22], 8.0)] {
         let img = lic_datasets::load_image(file).expect("image").into_rgb8();
-        let x = lic_tests::image_tensor(&img, &device);
+        let x = lic_codec::image_to_tensor(&img, &device);
         let q = model.net.quantise(x, quality, &model.scales);
         let mut real = model.z_coder.encode(&q.z_symbols, &q.z_tables).expect("z").len() * 8;
         for (s, b) in q.y_symbols.iter().zip(&q.y_bins) {

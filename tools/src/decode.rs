@@ -20,12 +20,8 @@ pub struct DecodeArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
-    /// Overwrite the output if it exists.
-    #[arg(long)]
-    force: bool,
-    /// Print a JSON summary on standard output (unless the image goes there).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: crate::io::OutputFlags,
 }
 
 pub fn run(args: &DecodeArgs) -> Result<(), ToolError> {
@@ -40,7 +36,7 @@ pub fn run(args: &DecodeArgs) -> Result<(), ToolError> {
             ToolError::Usage(format!("{}: unknown image format for this extension", out_path.display()))
         })?
     };
-    let out = OutputPath::new(out_path, args.force)?;
+    let out = OutputPath::new(out_path, args.out.force)?;
     let bytes = read_input(&args.input)?;
     let model = args.model.load()?;
     let started = Instant::now();
@@ -52,7 +48,7 @@ pub fn run(args: &DecodeArgs) -> Result<(), ToolError> {
     img.write_to(&mut encoded, format)
         .map_err(|e| ToolError::Usage(format!("{}: cannot write image: {e}", out.name())))?;
     out.write(encoded.get_ref())?;
-    if args.json && !out.is_stdout() {
+    if args.out.json && !out.is_stdout() {
         let summary = serde_json::json!({
             "input": input, "output": out.name(), "width": img.width(), "height": img.height(),
             "bytes": bytes.len(), "decode_seconds": seconds,

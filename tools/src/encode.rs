@@ -30,18 +30,14 @@ pub struct EncodeArgs {
     quiet: bool,
     #[command(flatten)]
     model: ModelArgs,
-    /// Overwrite the output if it exists.
-    #[arg(long)]
-    force: bool,
-    /// Print a JSON summary on standard output (unless the file goes there).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: crate::io::OutputFlags,
 }
 
 pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
     let input = display_name(&args.input);
     let out =
-        OutputPath::new(args.output.clone().unwrap_or_else(|| default_output(&args.input)), args.force)?;
+        OutputPath::new(args.output.clone().unwrap_or_else(|| default_output(&args.input)), args.out.force)?;
     let bytes = read_input(&args.input)?;
     let img = image::load_from_memory(&bytes)
         .map_err(|e| ToolError::Usage(format!("{input}: not a readable image: {e}")))?;
@@ -76,7 +72,7 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
     let seconds = started.elapsed().as_secs_f64();
     out.write(&coded)?;
     let bpp = coded.len() as f64 * 8.0 / (f64::from(img.width()) * f64::from(img.height()));
-    if args.json && !out.is_stdout() {
+    if args.out.json && !out.is_stdout() {
         let summary = serde_json::json!({
             "input": input, "output": out.name(), "width": img.width(), "height": img.height(),
             "quality": quality, "bytes": coded.len(), "bpp": bpp, "encode_seconds": seconds,

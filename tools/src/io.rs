@@ -91,6 +91,17 @@ pub fn progress(len: u64, quiet: bool, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// `--force` and `--json`, shared by the commands that write a file.
+#[derive(clap::Args)]
+pub struct OutputFlags {
+    /// Overwrite the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print a JSON summary on standard output (unless the output itself goes there).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Opens `path` for appending, writing `header` first if the file is new.
 pub fn append_csv(path: &Path, header: &str) -> Result<std::fs::File, String> {
     use std::io::Write;

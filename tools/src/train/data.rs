@@ -60,15 +60,3 @@ impl PatchSource {
         Tensor::from_data(TensorData::new(data, [batch, 3, patch, patch]), device)
     }
 }
-
-/// An image as `[1, 3, H, W]` in [0, 1].
-pub fn image_tensor(img: &image::RgbImage, device: &Device) -> Tensor<4> {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let mut data = vec![0f32; 3 * w * h];
-    for (x, y, p) in img.enumerate_pixels() {
-        for c in 0..3 {
-            data[c * w * h + y as usize * w + x as usize] = f32::from(p[c]) / 255.0;
-        }
-    }
-    Tensor::from_data(TensorData::new(data, [1, 3, h, w]), device)
-}

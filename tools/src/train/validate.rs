@@ -42,7 +42,7 @@ impl Validator {
         for q in QUALITIES {
             let (mut bpp, mut psnr) = (0.0, 0.0);
             for img in &self.images {
-                let x = super::data::image_tensor(img, &device);
+                let x = lic_codec::image_to_tensor(img, &device);
                 let coded = model.quantise(x, q, &self.scales);
                 let z = z_coder.encode(&coded.z_symbols, &coded.z_tables).map_err(|e| e.to_string())?;
                 let mut chunks = vec![Chunk::new(FourCc::HYPER_LATENT, 0, 0, z)];
