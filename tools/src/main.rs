@@ -31,7 +31,7 @@ enum Command {
     /// Print a .lic file's header and chunk table (every checksum is verified).
     Info(info::InfoArgs),
     /// Rate–distortion and speed benchmark of lic and classical anchors.
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
     /// Train (or resume training) the image model from a TOML config.
     Train(train::TrainArgs),
 }

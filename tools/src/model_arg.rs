@@ -30,6 +30,14 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The backend's name in reports (`auto` resolves to the CPU in this build).
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            BackendArg::Auto | BackendArg::Cpu => "cpu",
+            BackendArg::Gpu => "gpu",
+        }
+    }
+
     /// Loads the chosen model onto the chosen backend.
     pub fn load(&self) -> Result<Model, ToolError> {
         let backend = match self.backend {

@@ -210,6 +210,21 @@ fn bench_small_run_with_jpeg_anchor() {
         assert!(v["results"]["psnr-rgb"].as_array().is_some_and(|a| !a.is_empty()));
     }
     assert!(out.join("bd.md").is_file());
+    let speed = std::fs::read_to_string(out.join("speed.md")).expect("speed table");
+    assert!(speed.contains("| lic | cpu | 4 |") && speed.contains("| jpeg | system tool |"), "{speed}");
+    let report = std::fs::read_to_string(out.join("RESULTS.md")).expect("report");
+    assert!(report.contains("| lic | jpeg |") && report.contains("lic bench --limit 2"), "{report}");
+    if Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file()
+        || std::env::var_os("LIC_FONT").is_some()
+    {
+        for plot in ["rd-psnr.png", "rd-psnr.svg", "rd-ms-ssim.png", "rd-ms-ssim.svg"] {
+            let bytes = std::fs::read(out.join(plot)).expect(plot);
+            assert!(bytes.len() > 1000, "{plot} is {} bytes", bytes.len());
+        }
+        assert!(report.contains("![rd-psnr](rd-psnr.svg)"), "{report}");
+    } else {
+        eprintln!("SKIPPED plot checks: no font (install fonts-dejavu-core)");
+    }
     fails_cleanly(
         lic().args(["bench", "--anchors", "jpeg", "--data"]).arg(&root).arg("--out").arg(&out),
         "already holds results",
@@ -224,4 +239,63 @@ fn bench_small_run_with_jpeg_anchor() {
         lic().args(["bench", "--dataset"]).arg(&empty).arg("--out").arg(dir.path().join("y")),
         "no images",
     );
+}
+
+/// Two shards merged give the unsharded run's results (times aside); bad merges fail cleanly.
+#[test]
+fn bench_shards_merge_to_the_unsharded_results() {
+    let Some(k) = kodak() else { return };
+    let root = k.parent().and_then(Path::parent).expect("data root").to_path_buf();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |extra: &[&str], out: &Path| {
+        lic()
+            .args(["bench", "--limit", "2", "--qualities", "1,3,5", "--anchors", "", "--quiet", "--data"])
+            .arg(&root)
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let (whole, s1, s2, merged) =
+        (dir.path().join("whole"), dir.path().join("s1"), dir.path().join("s2"), dir.path().join("merged"));
+    run(&[], &whole);
+    run(&["--shard", "1/2"], &s1);
+    run(&["--shard", "2/2"], &s2);
+    let items = |d: &Path| -> Vec<serde_json::Value> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("results.json")).expect("results")).expect("json");
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                i["encoding_time"] = 0.into();
+                i["decoding_time"] = 0.into();
+                i
+            })
+            .collect()
+    };
+    assert_eq!(items(&s1).len(), 3);
+    assert_eq!(items(&s2).len(), 3);
+    lic().args(["bench", "merge"]).arg(&s1).arg(&s2).arg("--out").arg(&merged).assert().success();
+    assert_eq!(items(&merged), items(&whole));
+    assert_eq!(
+        std::fs::read_to_string(merged.join("bd.md")).expect("bd"),
+        std::fs::read_to_string(whole.join("bd.md")).expect("bd")
+    );
+    fails_cleanly(
+        lic().args(["bench", "merge"]).arg(&s1).arg("--out").arg(dir.path().join("m2")),
+        "shard 2/2 is missing",
+    );
+    fails_cleanly(
+        lic().args(["bench", "merge"]).arg(&s1).arg(&s1).arg("--out").arg(dir.path().join("m3")),
+        "given twice",
+    );
+    fails_cleanly(
+        lic().args(["bench", "merge"]).arg(dir.path()).arg("--out").arg(dir.path().join("m4")),
+        "cannot read",
+    );
+    fails_cleanly(lic().args(["bench", "--shard", "3/2"]), "is not i/n");
 }

@@ -134,7 +134,8 @@ pub struct Stack {
 }
 
 impl Stack {
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    /// Applies the layers in order (transposed convolutions first), ReLU between them.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = x;
         let n = self.convs.len() + self.deconvs.len();
         let mut i = 0;

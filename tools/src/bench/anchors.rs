@@ -77,8 +77,8 @@ impl Anchor {
     }
 
     /// Encodes `png` (and its PPM twin, for cjpeg) at `param` into `dir`; returns the
-    /// compressed file and the decoded PNG/PPM path.
-    pub fn run(self, png: &Path, ppm: &Path, param: f64, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    /// compressed file, the decoded PNG/PPM path, and the encode and decode wall times (s).
+    pub fn run(self, png: &Path, ppm: &Path, param: f64, dir: &Path) -> Result<Coded, String> {
         let stem = format!("{}-{param}", self.name());
         let p = param.to_string();
         let (coded, decoded) = match self {
@@ -125,20 +125,40 @@ impl Anchor {
                     ],
                     &["avifdec", &c, &d],
                 )
-                .map(|()| (coded.clone(), decoded.clone()));
+                .map(|(enc, dec)| Coded {
+                    coded: coded.clone(),
+                    decoded: decoded.clone(),
+                    enc,
+                    dec,
+                });
             }
             Anchor::Heic => {
                 (vec!["heif-enc", "-q", &p, "-p", "chroma=444", "-o", &c, &png], vec!["heif-convert", &c, &d])
             }
             Anchor::Jxl => (vec!["cjxl", "-e", "7", "-d", &p, &png, &c], vec!["djxl", &c, &d]),
         };
-        run_pair(&enc, &dec)?;
-        Ok((coded, decoded))
+        let (enc, dec) = run_pair(&enc, &dec)?;
+        Ok(Coded { coded, decoded, enc, dec })
     }
 }
 
-fn run_pair(enc: &[&str], dec: &[&str]) -> Result<(), String> {
-    for cmd in [enc, dec] {
+/// What one anchor run produced.
+pub struct Coded {
+    /// The compressed file.
+    pub coded: PathBuf,
+    /// Its decoded image.
+    pub decoded: PathBuf,
+    /// Encoder wall time, seconds (the tool's process, start to exit).
+    pub enc: f64,
+    /// Decoder wall time, seconds.
+    pub dec: f64,
+}
+
+/// Runs the encoder, then the decoder; returns their wall times.
+fn run_pair(enc: &[&str], dec: &[&str]) -> Result<(f64, f64), String> {
+    let mut times = [0.0; 2];
+    for (cmd, time) in [enc, dec].into_iter().zip(&mut times) {
+        let t = std::time::Instant::now();
         let out = Command::new(cmd[0]).args(&cmd[1..]).output().map_err(|e| {
             format!("cannot run {} ({e}); install the anchors with scripts/install-anchors.sh", cmd[0])
         })?;
@@ -146,6 +166,7 @@ fn run_pair(enc: &[&str], dec: &[&str]) -> Result<(), String> {
             let err = String::from_utf8_lossy(&out.stderr);
             return Err(format!("{} failed: {}", cmd.join(" "), err.trim()));
         }
+        *time = t.elapsed().as_secs_f64();
     }
-    Ok(())
+    Ok((times[0], times[1]))
 }

@@ -29,6 +29,11 @@ pub struct TrainConfig {
     /// Adam learning rate.
     #[serde(default = "defaults::lr")]
     pub lr: f64,
+    /// Base learning rate changes: from step `s` on, the base rate is `v` (pairs `[s, v]`,
+    /// ascending `s`). Lets a long run that spans sessions change its rate and still be
+    /// reproduced by one command.
+    #[serde(default)]
+    pub lr_from: Vec<(u64, f64)>,
     /// The learning rate is multiplied by 0.1 after each of these fractions of `steps`.
     #[serde(default = "defaults::lr_drops")]
     pub lr_drops: Vec<f64>,
@@ -109,6 +114,9 @@ impl TrainConfig {
         if !(self.lr > 0.0 && self.aux_lr > 0.0) {
             return Err("learning rates must be positive".into());
         }
+        if self.lr_from.iter().any(|&(_, v)| v.is_nan() || v <= 0.0) || !self.lr_from.is_sorted_by_key(|&(s, _)| s) {
+            return Err("lr_from must hold [step, rate] pairs with positive rates, steps ascending".into());
+        }
         if self.datasets.is_empty() {
             return Err("no datasets".into());
         }
@@ -118,6 +126,38 @@ impl TrainConfig {
     /// Learning rate at `step`.
     pub fn lr_at(&self, step: u64) -> f64 {
         let drops = self.lr_drops.iter().filter(|&&f| step as f64 >= f * self.steps as f64).count();
-        self.lr * 0.1f64.powi(drops as i32)
+        let base = self.lr_from.iter().rev().find(|&&(s, _)| step >= s).map_or(self.lr, |&(_, v)| v);
+        base * 0.1f64.powi(drops as i32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str) -> TrainConfig {
+        let text = format!(
+            "out = \"x\"\nsteps = 100\nlr = 1e-4\n{extra}\n[model]\nn = 8\nm = 16\nz_channels = 8\n\
+             slices = [8, 8]\ncontext_hidden = 8\n"
+        );
+        toml::from_str(&text).expect("test config parses")
+    }
+
+    #[test]
+    fn lr_schedule_applies_changes_then_drops() {
+        let c = config("lr_from = [[10, 3e-4], [50, 2e-4]]\nlr_drops = [0.8]");
+        assert_eq!(c.lr_at(0), 1e-4);
+        assert_eq!(c.lr_at(9), 1e-4);
+        assert_eq!(c.lr_at(10), 3e-4);
+        assert_eq!(c.lr_at(49), 3e-4);
+        assert_eq!(c.lr_at(50), 2e-4);
+        assert!((c.lr_at(80) - 2e-5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unsorted_lr_changes_are_rejected() {
+        assert!(config("lr_from = [[50, 3e-4], [10, 2e-4]]").validate().is_err());
+        assert!(config("lr_from = [[10, 0.0]]").validate().is_err());
+        assert!(config("").validate().is_ok());
     }
 }
