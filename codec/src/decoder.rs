@@ -6,8 +6,18 @@ use lic_bitstream::{FourCc, ImageFile};
 use lic_models::net::z_table_indices;
 
 use crate::error::{CodecError, Result};
+use crate::metadata::Metadata;
 use crate::model::Model;
-use crate::pixels;
+use crate::{alpha, pixels};
+
+/// A decoded image with the metadata its file carried.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    /// The pixels: gray, gray + alpha, RGB or RGBA (8 bits), as the source was.
+    pub image: DynamicImage,
+    /// ICC profile, EXIF and XMP, verbatim.
+    pub metadata: Metadata,
+}
 
 /// Default limit on decoded pixels: 2^28 (e.g. 16384 × 16384).
 pub const DEFAULT_MAX_PIXELS: u64 = 1 << 28;
@@ -34,6 +44,11 @@ impl<'m> Decoder<'m> {
 
     /// Decodes a complete lic file.
     pub fn decode(&self, bytes: &[u8]) -> Result<DynamicImage> {
+        self.decode_with_metadata(bytes).map(|d| d.image)
+    }
+
+    /// Decodes a complete lic file and returns its metadata too.
+    pub fn decode_with_metadata(&self, bytes: &[u8]) -> Result<Decoded> {
         let file = ImageFile::parse(bytes)?;
         let h = &file.header;
         let m = &self.model.inner;
@@ -45,9 +60,14 @@ impl<'m> Decoder<'m> {
         if h.tiling.is_some() {
             return Err(CodecError::Unsupported("tiled files".into()));
         }
-        if h.channels != 1 && h.channels != 3 {
-            return Err(CodecError::Unsupported(format!("{} channels", h.channels)));
-        }
+        // Alpha first: a file missing or botching it fails before the expensive synthesis.
+        let alpha = if h.has_alpha() {
+            let chunk =
+                file.chunk(FourCc::ALPHA, 0, 0).ok_or_else(|| CodecError::MissingChunk("ALPH".into()))?;
+            Some(alpha::decode(&chunk.payload, h.width, h.height)?)
+        } else {
+            None
+        };
         let device = &self.model.device;
         let (pw, ph) = (pixels::padded(h.width), pixels::padded(h.height));
         let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
@@ -67,8 +87,22 @@ impl<'m> Decoder<'m> {
             Ok::<_, CodecError>(int_tensor(symbols, [1, m.config.slices[i], yh, yw], device))
         })?;
         let rgb = pixels::from_tensor(x_hat, h.width, h.height);
-        let img = DynamicImage::ImageRgb8(rgb);
-        Ok(if h.channels == 1 { DynamicImage::ImageLuma8(img.to_luma8()) } else { img })
+        let image = match (h.channels, alpha) {
+            (3, None) => DynamicImage::ImageRgb8(rgb),
+            (1, None) => DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(rgb).to_luma8()),
+            (4, Some(a)) => DynamicImage::ImageRgba8(image::RgbaImage::from_fn(h.width, h.height, |x, y| {
+                let [r, g, b] = rgb.get_pixel(x, y).0;
+                image::Rgba([r, g, b, a.get_pixel(x, y)[0]])
+            })),
+            (2, Some(a)) => {
+                let luma = DynamicImage::ImageRgb8(rgb).to_luma8();
+                DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_fn(h.width, h.height, |x, y| {
+                    image::LumaA([luma.get_pixel(x, y)[0], a.get_pixel(x, y)[0]])
+                }))
+            }
+            (c, _) => return Err(CodecError::Unsupported(format!("{c} channels"))),
+        };
+        Ok(Decoded { image, metadata: Metadata::from_file(&file) })
     }
 }
 

@@ -4,8 +4,9 @@ use image::DynamicImage;
 use lic_bitstream::{Chunk, ColourSpace, FourCc, ImageFile, ImageHeader, Quality};
 
 use crate::error::{CodecError, Result};
+use crate::metadata::Metadata;
 use crate::model::Model;
-use crate::pixels;
+use crate::{alpha, pixels};
 
 /// Lowest and highest quality (continuous in between).
 pub const QUALITY_RANGE: (f64, f64) = (1.0, 8.0);
@@ -34,12 +35,13 @@ pub struct Targeted {
 pub struct Encoder<'m> {
     model: &'m Model,
     quality: Quality,
+    metadata: Metadata,
 }
 
 impl<'m> Encoder<'m> {
     /// An encoder at the default quality, 4.
     pub fn new(model: &'m Model) -> Self {
-        Self { model, quality: Quality::from_milli(4000) }
+        Self { model, quality: Quality::from_milli(4000), metadata: Metadata::default() }
     }
 
     /// Sets the quality, 1 ..= 8, fractional allowed (stored in thousandths).
@@ -51,6 +53,13 @@ impl<'m> Encoder<'m> {
         self.quality =
             Quality::from_f64(q).ok_or_else(|| CodecError::InvalidArgument(format!("quality {q}")))?;
         Ok(self)
+    }
+
+    /// Stores `metadata` (ICC profile, EXIF, XMP) verbatim in the file. With an ICC profile
+    /// the header's colour space is "unspecified": the profile describes the samples.
+    pub fn metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
     }
 
     /// Encodes `img` at the quality whose file size lands within `tolerance` (e.g. 0.03 for
@@ -100,7 +109,8 @@ impl<'m> Encoder<'m> {
         Ok(Targeted { quality: best.0, hit: within(best.1.len()), bytes: best.1 })
     }
 
-    /// Encodes `img` into a complete lic file.
+    /// Encodes `img` into a complete lic file: colour through the learned model, alpha (if
+    /// any) losslessly, samples deeper than 8 bits reduced to 8.
     pub fn encode(&self, img: &DynamicImage) -> Result<Vec<u8>> {
         let src = pixels::source(img)?;
         let m = &self.model.inner;
@@ -115,6 +125,10 @@ impl<'m> Encoder<'m> {
         for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
             chunks.push(Chunk::new(FourCc::LATENT, 0, i as u16, m.y_coder.encode(symbols, bins)?));
         }
+        if let Some(a) = &src.alpha {
+            chunks.push(Chunk::new(FourCc::ALPHA, 0, 0, alpha::encode(a)?));
+        }
+        chunks.extend(self.metadata.chunks());
         let header = ImageHeader {
             model: m.weights.id().clone(),
             quality: self.quality,
@@ -122,7 +136,11 @@ impl<'m> Encoder<'m> {
             height: src.rgb.height(),
             channels: src.channels,
             bit_depth: 8,
-            colour_space: ColourSpace::Srgb,
+            colour_space: if self.metadata.icc.is_some() {
+                ColourSpace::Unspecified
+            } else {
+                ColourSpace::Srgb
+            },
             tiling: None,
         };
         Ok(ImageFile::new(header, chunks).to_bytes()?)

@@ -18,6 +18,10 @@ pub enum CodecError {
     /// An argument out of range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A chunk's payload is invalid although its checksum matched (a buggy or hostile
+    /// encoder).
+    #[error("corrupt file: {0}")]
+    Corrupt(String),
     /// The file lacks a chunk its header requires.
     #[error("corrupt file: missing {0} chunk")]
     MissingChunk(String),

@@ -12,18 +12,25 @@
 //! ```
 //!
 //! [`inspect`] reads a file's header and chunk table without decoding it.
+//! [`register_image_format`] teaches the `image` crate to open `.lic` files
+//! (`image::open("photo.lic")`), and [`LicImageDecoder`] is lic as an `image::ImageDecoder`.
 
+mod alpha;
 mod decoder;
 mod encoder;
 mod error;
+mod image_format;
 mod inspect;
+mod metadata;
 mod model;
 mod pixels;
 
-pub use decoder::{DEFAULT_MAX_PIXELS, Decoder};
+pub use decoder::{DEFAULT_MAX_PIXELS, Decoded, Decoder};
 pub use encoder::{Encoder, QUALITY_RANGE, Targeted};
 pub use error::{CodecError, Result};
+pub use image_format::{LicImageDecoder, register_image_format};
 pub use inspect::{ChunkInfo, FileInfo, inspect};
 pub use lic_bitstream as bitstream;
+pub use metadata::Metadata;
 pub use model::{Backend, Model};
-pub use pixels::to_tensor as image_to_tensor;
+pub use pixels::{reduces_depth, to_tensor as image_to_tensor};

@@ -1,7 +1,7 @@
 //! Images to tensors and back: padding to the model's 64-pixel grid, cropping after.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use image::{DynamicImage, RgbImage};
+use image::{DynamicImage, GrayImage, RgbImage};
 
 use crate::error::{CodecError, Result};
 
@@ -13,24 +13,40 @@ pub fn padded(v: u32) -> usize {
     (v as usize).div_ceil(ALIGN) * ALIGN
 }
 
-/// What the encoder codes: 3 colour channels, and what the file says the source had.
+/// What the encoder codes: 3 colour channels, the alpha plane if any, and what the file
+/// says the source had.
 pub struct Source {
     /// RGB samples (gray sources are replicated to 3 channels).
     pub rgb: RgbImage,
-    /// 1 for gray, 3 for RGB.
+    /// The alpha plane, coded losslessly beside the colour.
+    pub alpha: Option<GrayImage>,
+    /// 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
     pub channels: u8,
 }
 
-/// Accepts gray and RGB, 8- or 16-bit (16-bit is reduced to 8); refuses alpha for now.
+/// Accepts gray, gray + alpha, RGB and RGBA at any bit depth; samples deeper than 8 bits
+/// are reduced to 8 (callers that want to say so check [`reduces_depth`]).
 pub fn source(img: &DynamicImage) -> Result<Source> {
-    if img.color().has_alpha() {
-        return Err(CodecError::Unsupported("images with an alpha channel".into()));
-    }
     if img.width() == 0 || img.height() == 0 {
         return Err(CodecError::InvalidArgument("empty image".into()));
     }
-    let channels = if img.color().has_color() { 3 } else { 1 };
-    Ok(Source { rgb: img.to_rgb8(), channels })
+    let colour = img.color();
+    let alpha = colour.has_alpha().then(|| {
+        let la = img.to_luma_alpha8();
+        GrayImage::from_fn(img.width(), img.height(), |x, y| image::Luma([la.get_pixel(x, y)[1]]))
+    });
+    let channels = match (colour.has_color(), colour.has_alpha()) {
+        (false, false) => 1,
+        (false, true) => 2,
+        (true, false) => 3,
+        (true, true) => 4,
+    };
+    Ok(Source { rgb: img.to_rgb8(), alpha, channels })
+}
+
+/// Whether coding `img` loses sample depth (it has more than 8 bits per sample).
+pub fn reduces_depth(img: &DynamicImage) -> bool {
+    img.color().bytes_per_pixel() / img.color().channel_count() > 1
 }
 
 /// An RGB image as the networks take it: `[1, 3, H', W']` in [0, 1], H' and W' padded to the

@@ -1,13 +1,12 @@
 //! `lic decode IN.lic [-o OUT]`.
 
-use std::io::Cursor;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 
 use crate::ToolError;
-use crate::io::{OutputPath, display_name, read_input};
+use crate::io::{OutputPath, display_name, read_input, spinner, write_image};
 use crate::model_arg::ModelArgs;
 
 #[derive(Args)]
@@ -18,6 +17,9 @@ pub struct DecodeArgs {
     /// standard output).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// The original image: `--json` then reports PSNR and MS-SSIM (RGB, 8-bit) against it.
+    #[arg(long, value_name = "IMAGE")]
+    reference: Option<PathBuf>,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -37,22 +39,56 @@ pub fn run(args: &DecodeArgs) -> Result<(), ToolError> {
         })?
     };
     let out = OutputPath::new(out_path, args.out.force)?;
+    let reference = match &args.reference {
+        Some(r) => {
+            let name = display_name(r);
+            Some((crate::io::read_image(&read_input(r)?, &name)?.0.to_rgb8(), name))
+        }
+        None => None,
+    };
     let bytes = read_input(&args.input)?;
     let model = args.model.load()?;
+    let bar = spinner(args.out.quiet, format!("decoding {input}"));
     let started = Instant::now();
-    let img = lic_codec::Decoder::new(&model)
-        .decode(&bytes)
+    let decoded = lic_codec::Decoder::new(&model)
+        .decode_with_metadata(&bytes)
         .map_err(|source| ToolError::Codec { path: input.clone(), source })?;
     let seconds = started.elapsed().as_secs_f64();
-    let mut encoded = Cursor::new(Vec::new());
-    img.write_to(&mut encoded, format)
+    bar.finish_and_clear();
+    let img = decoded.image;
+    let (encoded, dropped) = write_image(&img, format, &decoded.metadata)
         .map_err(|e| ToolError::Usage(format!("{}: cannot write image: {e}", out.name())))?;
-    out.write(encoded.get_ref())?;
+    if !dropped.is_empty() && !args.out.quiet {
+        eprintln!("lic: notice: {} cannot store {}; left out", out.name(), dropped.join(", "));
+    }
+    out.write(&encoded)?;
+    let metrics = match &reference {
+        Some((r, name)) if r.dimensions() != (img.width(), img.height()) => {
+            return Err(ToolError::Usage(format!(
+                "--reference {name} is {}x{}, the decoded image {}x{}",
+                r.width(),
+                r.height(),
+                img.width(),
+                img.height()
+            )));
+        }
+        Some((r, _)) => {
+            let rgb = img.to_rgb8();
+            Some((crate::bench::metrics::psnr(r, &rgb), crate::bench::metrics::ms_ssim(r, &rgb)))
+        }
+        None => None,
+    };
     if args.out.json && !out.is_stdout() {
-        let summary = serde_json::json!({
+        let pixels = f64::from(img.width()) * f64::from(img.height());
+        let mut summary = serde_json::json!({
             "input": input, "output": out.name(), "width": img.width(), "height": img.height(),
-            "bytes": bytes.len(), "decode_seconds": seconds,
+            "channels": img.color().channel_count(), "bytes": bytes.len(),
+            "bpp": bytes.len() as f64 * 8.0 / pixels, "decode_seconds": seconds,
         });
+        if let Some((psnr, ms_ssim)) = metrics {
+            summary["psnr_rgb"] = psnr.into();
+            summary["ms_ssim_rgb"] = ms_ssim.into();
+        }
         println!("{}", serde_json::to_string_pretty(&summary)?);
     }
     Ok(())

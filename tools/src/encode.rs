@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 
 use crate::ToolError;
-use crate::io::{OutputPath, display_name, read_input};
+use crate::io::{OutputPath, display_name, read_image, read_input, spinner};
 use crate::model_arg::ModelArgs;
 
 #[derive(Args)]
@@ -25,9 +25,6 @@ pub struct EncodeArgs {
     /// Search the quality to hit this file size in bytes (±3% where the model's range allows).
     #[arg(long)]
     target_size: Option<u64>,
-    /// No notices.
-    #[arg(long)]
-    quiet: bool,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -39,12 +36,24 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
     let out =
         OutputPath::new(args.output.clone().unwrap_or_else(|| default_output(&args.input)), args.out.force)?;
     let bytes = read_input(&args.input)?;
-    let img = image::load_from_memory(&bytes)
-        .map_err(|e| ToolError::Usage(format!("{input}: not a readable image: {e}")))?;
+    let (img, metadata) = read_image(&bytes, &input)?;
+    let quiet = args.out.quiet;
+    if lic_codec::reduces_depth(&img) && !quiet {
+        eprintln!(
+            "lic: notice: {input} has 16-bit samples; lic codes 8 bits per sample, so they are reduced to 8"
+        );
+    }
     let model = args.model.load()?;
-    let started = Instant::now();
     let codec_err = |source| ToolError::Codec { path: input.clone(), source };
-    let encoder = lic_codec::Encoder::new(&model).quality(args.quality).map_err(codec_err)?;
+    let kept: Vec<&str> =
+        [("icc", metadata.icc.is_some()), ("exif", metadata.exif.is_some()), ("xmp", metadata.xmp.is_some())]
+            .into_iter()
+            .filter_map(|(n, on)| on.then_some(n))
+            .collect();
+    let encoder =
+        lic_codec::Encoder::new(&model).quality(args.quality).map_err(codec_err)?.metadata(metadata);
+    let bar = spinner(quiet, format!("encoding {input}"));
+    let started = Instant::now();
     let pixels = f64::from(img.width()) * f64::from(img.height());
     let target = match (args.target_bpp, args.target_size) {
         (Some(bpp), _) if !(bpp.is_finite() && bpp > 0.0) => {
@@ -59,7 +68,7 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
         None => (encoder.encode(&img).map_err(codec_err)?, args.quality),
         Some(bytes) => {
             let t = encoder.encode_to_size(&img, bytes, 0.03).map_err(codec_err)?;
-            if !t.hit && !args.quiet {
+            if !t.hit && !quiet {
                 eprintln!(
                     "lic: notice: {bytes} bytes is outside what the model reaches within 3%; closest: {} bytes at quality {:.3}",
                     t.bytes.len(),
@@ -70,12 +79,14 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
     out.write(&coded)?;
     let bpp = coded.len() as f64 * 8.0 / (f64::from(img.width()) * f64::from(img.height()));
     if args.out.json && !out.is_stdout() {
         let summary = serde_json::json!({
             "input": input, "output": out.name(), "width": img.width(), "height": img.height(),
             "quality": quality, "bytes": coded.len(), "bpp": bpp, "encode_seconds": seconds,
+            "channels": img.color().channel_count(), "alpha": img.color().has_alpha(), "metadata": kept,
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);
     }

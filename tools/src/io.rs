@@ -91,9 +91,93 @@ pub fn progress(len: u64, quiet: bool, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// `--force` and `--json`, shared by the commands that write a file.
+/// A spinner with `what` on standard error while a single long step runs; hidden with
+/// `--quiet` or when standard error is not a terminal.
+pub fn spinner(quiet: bool, what: String) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// An image file's pixels and metadata (ICC, EXIF, XMP) as its format stores them.
+pub fn read_image(
+    bytes: &[u8],
+    name: &str,
+) -> Result<(image::DynamicImage, lic_codec::Metadata), crate::ToolError> {
+    use image::ImageDecoder;
+    let bad = |e: image::ImageError| crate::ToolError::Usage(format!("{name}: not a readable image: {e}"));
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| crate::ToolError::Usage(format!("{name}: {e}")))?;
+    let mut dec = reader.into_decoder().map_err(bad)?;
+    // Metadata a format cannot report is simply absent; it never fails the encode.
+    let metadata = lic_codec::Metadata {
+        icc: dec.icc_profile().ok().flatten(),
+        exif: dec.exif_metadata().ok().flatten(),
+        xmp: dec.xmp_metadata().ok().flatten(),
+    };
+    let img = image::DynamicImage::from_decoder(dec).map_err(bad)?;
+    Ok((img, metadata))
+}
+
+/// Encodes `img` as `format`, with the metadata where the format's encoder can store it;
+/// returns the bytes and the names of the items it had to drop.
+pub fn write_image(
+    img: &image::DynamicImage,
+    format: image::ImageFormat,
+    metadata: &lic_codec::Metadata,
+) -> Result<(Vec<u8>, Vec<&'static str>), String> {
+    use image::ImageEncoder;
+    use image::codecs::{jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder};
+    fn with_meta<E: ImageEncoder>(
+        mut e: E,
+        img: &image::DynamicImage,
+        m: &lic_codec::Metadata,
+        dropped: &mut Vec<&'static str>,
+    ) -> Result<(), String> {
+        if let Some(icc) = &m.icc {
+            if e.set_icc_profile(icc.clone()).is_err() {
+                dropped.push("ICC profile");
+            }
+        }
+        if let Some(exif) = &m.exif {
+            if e.set_exif_metadata(exif.clone()).is_err() {
+                dropped.push("EXIF");
+            }
+        }
+        e.write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
+            .map_err(|e| e.to_string())
+    }
+    let mut buf = Vec::new();
+    let mut dropped = Vec::new();
+    match format {
+        image::ImageFormat::Png => with_meta(PngEncoder::new(&mut buf), img, metadata, &mut dropped)?,
+        image::ImageFormat::Jpeg => {
+            with_meta(JpegEncoder::new_with_quality(&mut buf, 95), img, metadata, &mut dropped)?
+        }
+        image::ImageFormat::WebP => {
+            with_meta(WebPEncoder::new_lossless(&mut buf), img, metadata, &mut dropped)?
+        }
+        other => {
+            img.write_to(&mut std::io::Cursor::new(&mut buf), other).map_err(|e| e.to_string())?;
+            dropped.extend(metadata.icc.as_ref().map(|_| "ICC profile"));
+            dropped.extend(metadata.exif.as_ref().map(|_| "EXIF"));
+        }
+    }
+    dropped.extend(metadata.xmp.as_ref().map(|_| "XMP"));
+    Ok((buf, dropped))
+}
+
+/// `--force`, `--json` and `--quiet`, shared by the commands that write a file.
 #[derive(clap::Args)]
 pub struct OutputFlags {
+    /// No progress display and no notices.
+    #[arg(long)]
+    pub quiet: bool,
     /// Overwrite the output if it exists.
     #[arg(long)]
     pub force: bool,

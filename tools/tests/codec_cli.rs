@@ -174,9 +174,78 @@ fn failures_are_clean() {
         "load the matching weights",
     );
 
-    let rgba = dir.path().join("rgba.png");
-    image::RgbaImage::new(8, 8).save(&rgba).expect("write");
-    fails_cleanly(lic().arg("encode").arg(&rgba).arg("-o").arg(dir.path().join("r.lic")), "alpha");
+    let small = dir.path().join("small.png");
+    image::RgbImage::new(8, 8).save(&small).expect("write");
+    fails_cleanly(
+        lic()
+            .arg("decode")
+            .arg(&coded)
+            .arg("-o")
+            .arg(dir.path().join("g2.png"))
+            .arg("--reference")
+            .arg(&small),
+        "--reference",
+    );
+}
+
+#[test]
+fn alpha_depth_and_metadata_through_the_cli() {
+    use image::ImageDecoder;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // RGBA: alpha comes back exactly, the output is RGBA.
+    let rgba = image::RgbaImage::from_fn(45, 29, |x, y| {
+        image::Rgba([(x * 5) as u8, (y * 8) as u8, 90, ((x * y) % 256) as u8])
+    });
+    let src = dir.path().join("rgba.png");
+    rgba.save(&src).expect("write");
+    let back = roundtrip(&src, dir.path(), "4");
+    let back = back.as_rgba8().expect("decoded as RGBA");
+    assert!(rgba.pixels().zip(back.pixels()).all(|(a, b)| a[3] == b[3]), "alpha changed");
+
+    // 16-bit input: coded at 8 bits, with a notice.
+    let deep = dir.path().join("deep.png");
+    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_fn(40, 30, |x, y| {
+        image::Luma([(x * 1500 + y * 700) as u16])
+    })
+    .save(&deep)
+    .expect("write");
+    let out = lic().arg("encode").arg(&deep).arg("-o").arg(dir.path().join("deep.lic")).assert().success();
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("16-bit"));
+
+    // An ICC profile survives PNG → lic → PNG.
+    let icc = b"lic test profile: carried verbatim".to_vec();
+    let tagged = dir.path().join("tagged.png");
+    {
+        use image::ImageEncoder;
+        let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50]));
+        let mut buf = Vec::new();
+        let mut enc = image::codecs::png::PngEncoder::new(&mut buf);
+        enc.set_icc_profile(icc.clone()).expect("png takes ICC");
+        enc.write_image(img.as_raw(), 64, 48, image::ExtendedColorType::Rgb8).expect("png");
+        std::fs::write(&tagged, buf).expect("write");
+    }
+    let coded = dir.path().join("tagged.lic");
+    let out = lic().arg("encode").arg(&tagged).arg("-o").arg(&coded).arg("--json").assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["metadata"], serde_json::json!(["icc"]));
+    let decoded = dir.path().join("tagged.out.png");
+    let out = lic()
+        .arg("decode")
+        .arg(&coded)
+        .arg("-o")
+        .arg(&decoded)
+        .arg("--reference")
+        .arg(&tagged)
+        .arg("--json")
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert!(v["psnr_rgb"].as_f64().is_some_and(|p| p > 20.0), "{v}");
+    let mut dec = image::codecs::png::PngDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&decoded).expect("open"),
+    ))
+    .expect("png");
+    assert_eq!(dec.icc_profile().expect("icc"), Some(icc));
 }
 
 #[test]

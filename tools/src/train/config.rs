@@ -114,7 +114,9 @@ impl TrainConfig {
         if !(self.lr > 0.0 && self.aux_lr > 0.0) {
             return Err("learning rates must be positive".into());
         }
-        if self.lr_from.iter().any(|&(_, v)| v.is_nan() || v <= 0.0) || !self.lr_from.is_sorted_by_key(|&(s, _)| s) {
+        if self.lr_from.iter().any(|&(_, v)| v.is_nan() || v <= 0.0)
+            || !self.lr_from.is_sorted_by_key(|&(s, _)| s)
+        {
             return Err("lr_from must hold [step, rate] pairs with positive rates, steps ascending".into());
         }
         if self.datasets.is_empty() {
