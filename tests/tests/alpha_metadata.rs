@@ -123,3 +123,31 @@ fn bad_alpha_chunks_are_clear_errors() {
     };
     assert!(matches!(d.decode(&with_alpha_chunk(&bytes, Some(wrong))), Err(CodecError::Corrupt(_))));
 }
+
+/// The library's types can be shared across threads (checked at compile time).
+#[test]
+fn public_types_are_send_and_sync() {
+    fn both<T: Send + Sync>() {}
+    both::<Model>();
+    both::<Encoder<'static>>();
+    both::<Decoder<'static>>();
+    both::<CodecError>();
+    both::<Metadata>();
+    both::<lic_codec::Decoded>();
+    both::<LicImageDecoder>();
+}
+
+/// One model, two threads coding at once: no global state between them.
+#[test]
+fn threads_share_one_model() {
+    let m = model();
+    let img = DynamicImage::ImageRgba8(rgba());
+    let expected = Encoder::new(&m).encode(&img).expect("encode");
+    std::thread::scope(|s| {
+        let handles: Vec<_> =
+            (0..2).map(|_| s.spawn(|| Encoder::new(&m).encode(&img).expect("encode"))).collect();
+        for h in handles {
+            assert_eq!(h.join().expect("thread"), expected);
+        }
+    });
+}

@@ -174,6 +174,10 @@ fn failures_are_clean() {
         "load the matching weights",
     );
 
+    fails_cleanly(
+        lic().arg("encode").arg(&png).arg("-o").arg(dir.path().join("no/such/dir/x.lic")),
+        "cannot write",
+    );
     let small = dir.path().join("small.png");
     image::RgbImage::new(8, 8).save(&small).expect("write");
     fails_cleanly(
