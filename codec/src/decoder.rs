@@ -1,9 +1,8 @@
 //! Decoding lic files into images.
 
-use burn::tensor::{Tensor, TensorData};
 use image::DynamicImage;
 use lic_bitstream::{FourCc, ImageFile};
-use lic_models::net::z_table_indices;
+use lic_models::net::{Latents, z_table_indices};
 
 use crate::error::{CodecError, Result};
 use crate::metadata::Metadata;
@@ -47,12 +46,18 @@ impl<'m> Decoder<'m> {
         self.decode_with_metadata(bytes).map(|d| d.image)
     }
 
-    /// Decodes a complete lic file and returns its metadata too.
-    pub fn decode_with_metadata(&self, bytes: &[u8]) -> Result<Decoded> {
+    /// Entropy-decodes a file's latents `ŷ` without running the synthesis. They come from the
+    /// platform-independent parameter path, so they are bit-identical on every machine and
+    /// backend (the conformance test pins them).
+    pub fn latents(&self, bytes: &[u8]) -> Result<Latents> {
         let file = ImageFile::parse(bytes)?;
+        self.check(&file)?;
+        self.latents_of(&file)
+    }
+
+    fn check(&self, file: &ImageFile<'_>) -> Result<()> {
         let h = &file.header;
-        let m = &self.model.inner;
-        m.weights.check_matches(&h.model)?;
+        self.model.inner.weights.check_matches(&h.model)?;
         let pixels = u64::from(h.width) * u64::from(h.height);
         if pixels > self.max_pixels {
             return Err(CodecError::TooLarge { width: h.width, height: h.height, limit: self.max_pixels });
@@ -60,6 +65,32 @@ impl<'m> Decoder<'m> {
         if h.tiling.is_some() {
             return Err(CodecError::Unsupported("tiled files".into()));
         }
+        Ok(())
+    }
+
+    fn latents_of(&self, file: &ImageFile<'_>) -> Result<Latents> {
+        let h = &file.header;
+        let m = &self.model.inner;
+        let (pw, ph) = (pixels::padded(h.width), pixels::padded(h.height));
+        let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
+        let z_chunk =
+            file.chunk(FourCc::HYPER_LATENT, 0, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
+        let z = m.z_coder.decode(&z_chunk.payload, &z_table_indices(z_shape))?;
+        m.exact.run(&z, z_shape, |i, _mu, sigma| {
+            let bins: Vec<u16> = sigma.iter().map(|&s| m.scales.bin(s)).collect();
+            let chunk = file
+                .chunk(FourCc::LATENT, 0, i as u16)
+                .ok_or_else(|| CodecError::MissingChunk(format!("LATY slice {i}")))?;
+            Ok::<_, CodecError>(m.y_coder.decode(&chunk.payload, &bins)?)
+        })
+    }
+
+    /// Decodes a complete lic file and returns its metadata too.
+    pub fn decode_with_metadata(&self, bytes: &[u8]) -> Result<Decoded> {
+        let file = ImageFile::parse(bytes)?;
+        self.check(&file)?;
+        let h = &file.header;
+        let m = &self.model.inner;
         // Alpha first: a file missing or botching it fails before the expensive synthesis.
         let alpha = if h.has_alpha() {
             let chunk =
@@ -68,24 +99,8 @@ impl<'m> Decoder<'m> {
         } else {
             None
         };
-        let device = &self.model.device;
-        let (pw, ph) = (pixels::padded(h.width), pixels::padded(h.height));
-        let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
-        let z_chunk =
-            file.chunk(FourCc::HYPER_LATENT, 0, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
-        let z = m.z_coder.decode(&z_chunk.payload, &z_table_indices(z_shape))?;
-        let z_hat = int_tensor(z, [1, z_shape[0], z_shape[1], z_shape[2]], device);
-
-        let (_, inv_gain) = m.net.gains(h.quality.as_f64());
-        let (yh, yw) = (ph / 16, pw / 16);
-        let x_hat = m.net.synthesise(z_hat, inv_gain, |i, _mu, sigma| {
-            let bins: Vec<u16> = sigma.into_data().iter::<f32>().map(|s| m.scales.bin(s)).collect();
-            let chunk = file
-                .chunk(FourCc::LATENT, 0, i as u16)
-                .ok_or_else(|| CodecError::MissingChunk(format!("LATY slice {i}")))?;
-            let symbols = m.y_coder.decode(&chunk.payload, &bins)?;
-            Ok::<_, CodecError>(int_tensor(symbols, [1, m.config.slices[i], yh, yw], device))
-        })?;
+        let latents = self.latents_of(&file)?;
+        let x_hat = m.net.reconstruct(latents, h.quality.as_f64(), &self.model.device);
         let rgb = pixels::from_tensor(x_hat, h.width, h.height);
         let image = match (h.channels, alpha) {
             (3, None) => DynamicImage::ImageRgb8(rgb),
@@ -104,9 +119,4 @@ impl<'m> Decoder<'m> {
         };
         Ok(Decoded { image, metadata: Metadata::from_file(&file) })
     }
-}
-
-fn int_tensor(values: Vec<i32>, shape: [usize; 4], device: &burn::tensor::Device) -> Tensor<4> {
-    let data: Vec<f32> = values.into_iter().map(|v| v as f32).collect();
-    Tensor::from_data(TensorData::new(data, shape), device)
 }

@@ -115,7 +115,7 @@ impl<'m> Encoder<'m> {
         let src = pixels::source(img)?;
         let m = &self.model.inner;
         let x = pixels::to_tensor(&src.rgb, &self.model.device);
-        let coded = m.net.quantise(x, self.quality.as_f64(), &m.scales);
+        let coded = m.net.quantise(&m.exact, x, self.quality.as_f64(), &m.scales);
         let mut chunks = vec![Chunk::new(
             FourCc::HYPER_LATENT,
             0,

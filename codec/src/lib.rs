@@ -31,6 +31,7 @@ pub use error::{CodecError, Result};
 pub use image_format::{LicImageDecoder, register_image_format};
 pub use inspect::{ChunkInfo, FileInfo, inspect};
 pub use lic_bitstream as bitstream;
+pub use lic_models::net::Latents;
 pub use metadata::Metadata;
 pub use model::{Backend, Model};
 pub use pixels::{reduces_depth, to_tensor as image_to_tensor};

@@ -25,9 +25,6 @@ fn bench(c: &mut Criterion) {
         let net = &model.net;
         let m = model.config.m;
         let x = Tensor::<4>::random([1, 3, H, W], Distribution::Uniform(0.0, 1.0), &device);
-        let (gain, inv_gain) = net.gains(4.0);
-        let y = (net.g_a.forward(x.clone()) * gain).round();
-        let z_hat = net.h_a.forward(y.clone()).round();
 
         let mut g = c.benchmark_group(format!("transforms/{name}/768x512"));
         g.sample_size(10);
@@ -36,14 +33,20 @@ fn bench(c: &mut Criterion) {
         g.bench_function("synthesis g_s", |b| {
             b.iter(|| net.g_s.forward(black_box(y_plain.clone())).into_data())
         });
-        g.bench_function("decoder networks (h_s + context + g_s)", |b| {
+        // The decoder's networks as a decode runs them: the exact entropy-parameter path on
+        // the CPU, then g_s on this backend.
+        let q = net.quantise(&model.exact, x.clone(), 4.0, &model.scales);
+        g.bench_function("entropy-parameter path (exact, CPU)", |b| {
             b.iter(|| {
-                let mut start = 0;
-                net.synthesise(z_hat.clone(), inv_gain.clone(), |i, mu, _sigma| {
-                    let s = net.slices[i];
-                    let q = (y.clone().narrow(1, start, s) - mu).round();
-                    start += s;
-                    Ok::<_, std::convert::Infallible>(q)
+                model.exact.run(&q.z_symbols, q.z_shape, |i, _mu, _sigma| {
+                    Ok::<_, std::convert::Infallible>(q.y_symbols[i].clone())
+                })
+            })
+        });
+        g.bench_function("decoder networks (exact path + g_s)", |b| {
+            b.iter(|| {
+                net.decode_latents(&model.exact, &q.z_symbols, q.z_shape, 4.0, &device, |i, _mu, _sigma| {
+                    Ok::<_, std::convert::Infallible>(q.y_symbols[i].clone())
                 })
                 .map(|t| t.into_data())
             })

@@ -10,7 +10,7 @@ use lic_entropy::{ScaleTable, TableSet};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use crate::error::{ModelError, Result};
-use crate::net::{ImageModel, ModelConfig};
+use crate::net::{ExactParams, ImageModel, ModelConfig};
 use crate::weights::Weights;
 
 /// Metadata key holding the model config as JSON.
@@ -74,6 +74,8 @@ pub struct CodecModel {
     pub config: ModelConfig,
     /// The network.
     pub net: ImageModel,
+    /// Its entropy-parameter path in platform-independent arithmetic.
+    pub exact: ExactParams,
     /// Scale ladder of the Gaussian conditional.
     pub scales: ScaleTable,
     /// Coder of the latents `y`.
@@ -132,6 +134,7 @@ impl CodecModel {
         let table_err = |source| ModelError::Tables { tensor: Z_TABLES.into(), source };
         let y_coder = TableSet::gaussian(&scales).map_err(table_err)?;
         let z_coder = TableSet::new(tables).map_err(table_err)?;
-        Ok(Self { weights, config, net, scales, y_coder, z_coder })
+        let exact = ExactParams::new(&net).map_err(|e| format_err(&name, e))?;
+        Ok(Self { weights, config, net, exact, scales, y_coder, z_coder })
     }
 }

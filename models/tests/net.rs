@@ -51,7 +51,8 @@ fn decoding_reproduces_the_encoders_latents() {
     let scales = ScaleTable::default();
     let coder = TableSet::gaussian(&scales).expect("tables");
     let z_coder = TableSet::new(model.z_distributions().expect("z tables")).expect("z coder");
-    let q = model.quantise(image(&device, 128, 64), 2.25, &scales);
+    let exact = lic_models::net::ExactParams::new(&model).expect("exact path");
+    let q = model.quantise(&exact, image(&device, 128, 64), 2.25, &scales);
     let z_bytes = z_coder.encode(&q.z_symbols, &q.z_tables).expect("z");
     let y_bytes: Vec<Vec<u8>> =
         q.y_symbols.iter().zip(&q.y_bins).map(|(s, b)| coder.encode(s, b).expect("y")).collect();
@@ -59,19 +60,14 @@ fn decoding_reproduces_the_encoders_latents() {
     // Decoder side: only the bytes.
     let z = z_coder.decode(&z_bytes, &z_table_indices(q.z_shape)).expect("z decode");
     assert_eq!(z, q.z_symbols);
-    let [c, h, w] = q.z_shape;
-    let z_hat = Tensor::<1>::from_floats(z.iter().map(|&v| v as f32).collect::<Vec<_>>().as_slice(), &device)
-        .reshape([1, c, h, w]);
-    let (_, inv_gain) = model.gains(2.25);
     let mut decoded = Vec::new();
     let x_hat = model
-        .synthesise(z_hat, inv_gain, |i, _mu, sigma| {
-            let bins: Vec<u16> = sigma.clone().into_data().iter::<f32>().map(|s| scales.bin(s)).collect();
+        .decode_latents(&exact, &z, q.z_shape, 2.25, &device, |i, _mu, sigma| {
+            let bins: Vec<u16> = sigma.iter().map(|&s| scales.bin(s)).collect();
             assert_eq!(bins, q.y_bins[i], "slice {i}: decoder derived other scale bins");
             let symbols = coder.decode(&y_bytes[i], &bins).expect("y decode");
             decoded.push(symbols.clone());
-            let data: Vec<f32> = symbols.iter().map(|&v| v as f32).collect();
-            Ok::<_, ()>(Tensor::<1>::from_floats(data.as_slice(), &device).reshape(sigma.dims()))
+            Ok::<_, ()>(symbols)
         })
         .expect("synthesis");
     assert_eq!(decoded, q.y_symbols);

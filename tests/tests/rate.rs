@@ -23,7 +23,7 @@ fn estimated_rate_matches_real_coded_size() {
     for (file, quality) in [(&files[0], 1.0), (&files[6], 4.0), (&files[22], 8.0)] {
         let img = lic_datasets::load_image(file).expect("image").into_rgb8();
         let x = lic_codec::image_to_tensor(&img, &device);
-        let q = model.net.quantise(x, quality, &model.scales);
+        let q = model.net.quantise(&model.exact, x, quality, &model.scales);
         let mut real = model.z_coder.encode(&q.z_symbols, &q.z_tables).expect("z").len() * 8;
         for (s, b) in q.y_symbols.iter().zip(&q.y_bins) {
             real += model.y_coder.encode(s, b).expect("y").len() * 8;

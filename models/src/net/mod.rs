@@ -1,9 +1,11 @@
 //! The Burn networks of lic's image model.
 
+mod exact;
 mod factorized;
 mod gdn;
 mod model;
 
+pub use exact::{ExactParams, Latents};
 pub use factorized::{FactorizedPrior, TAIL_MASS};
 pub use gdn::Gdn;
 pub use model::{

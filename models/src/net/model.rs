@@ -6,9 +6,10 @@ use burn::module::{Module, Param};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::exact::{ExactParams, Latents};
 use super::factorized::FactorizedPrior;
 use super::gdn::Gdn;
 
@@ -129,8 +130,8 @@ impl Synthesis {
 /// A small conv net used for the hyper-synthesis and the per-slice context networks.
 #[derive(Module, Debug)]
 pub struct Stack {
-    convs: Vec<Conv2d>,
-    deconvs: Vec<ConvTranspose2d>,
+    pub(crate) convs: Vec<Conv2d>,
+    pub(crate) deconvs: Vec<ConvTranspose2d>,
 }
 
 impl Stack {
@@ -347,58 +348,67 @@ pub fn z_table_indices(shape: [usize; 3]) -> Vec<u16> {
 }
 
 impl ImageModel {
-    /// The decoder half shared by encoder and decoder: from `ẑ`, decode slice by slice.
-    /// `slice_symbols(i, μ, σ)` returns the rounded residual `round(y_i − μ_i)` of slice `i`,
-    /// from the latent (encoder) or from the bitstream (decoder).
-    pub fn synthesise<E>(
+    /// The decoder half shared by encoder and decoder: from `ẑ`, the exact entropy-parameter
+    /// path decodes `ŷ` slice by slice, then `g_s` reconstructs the image on this model's
+    /// device. `slice_symbols(i, μ, σ)` returns the rounded residual `round(y_i − μ_i)` of
+    /// slice `i` (`[s][h][w]`), from the latent (encoder) or the bitstream (decoder).
+    pub fn decode_latents<E>(
         &self,
-        z_hat: Tensor<4>,
-        inv_gain: Tensor<4>,
-        mut slice_symbols: impl FnMut(usize, Tensor<4>, Tensor<4>) -> Result<Tensor<4>, E>,
+        exact: &ExactParams,
+        z_hat: &[i32],
+        z_shape: [usize; 3],
+        quality: f64,
+        device: &Device,
+        slice_symbols: impl FnMut(usize, &[f32], &[f32]) -> Result<Vec<i32>, E>,
     ) -> Result<Tensor<4>, E> {
-        let hyper = self.h_s.forward(z_hat);
-        let mut decoded: Vec<Tensor<4>> = Vec::new();
-        for (i, &s) in self.slices.iter().enumerate() {
-            let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
-            let params = self.slice_params[i].forward(ctx.clone());
-            let mu = params.clone().narrow(1, 0, s);
-            let sigma = params.narrow(1, s, s).abs().clamp_min(SCALE_MIN);
-            let q = slice_symbols(i, mu.clone(), sigma)?;
-            let y_hat = q + mu;
-            let lrp_in = Tensor::cat(vec![ctx, y_hat.clone()], 1);
-            decoded.push(y_hat + self.slice_lrp[i].forward(lrp_in).tanh().mul_scalar(0.5));
-        }
-        Ok(self.g_s.forward(Tensor::cat(decoded, 1) * inv_gain))
+        let latents = exact.run(z_hat, z_shape, slice_symbols)?;
+        Ok(self.reconstruct(latents, quality, device))
     }
 
-    /// Quantised forward pass of one image `[1, 3, H, W]` (H, W multiples of 64).
-    ///
-    /// The means and scales here come from float inference on whatever device `x` lives on;
-    /// a decoder on another device is only guaranteed to agree once the entropy-parameter
-    /// path is made platform-independent (see models/README.md).
-    pub fn quantise(&self, x: Tensor<4>, quality: f64, scales: &lic_entropy::ScaleTable) -> Quantised {
-        let (gain, inv_gain) = self.gains(quality);
+    /// `g_s` of decoded latents (gains removed for `quality`), on `device`.
+    pub fn reconstruct(&self, latents: Latents, quality: f64, device: &Device) -> Tensor<4> {
+        let [m, h, w] = latents.shape;
+        let y_hat = Tensor::<4>::from_data(TensorData::new(latents.y_hat, [1, m, h, w]), device);
+        let (_, inv_gain) = self.gains(quality);
+        self.g_s.forward(y_hat * inv_gain)
+    }
+
+    /// Quantised forward pass of one image `[1, 3, H, W]` (H, W multiples of 64): what the
+    /// encoder writes. Means and scale bins come from the exact path, so any decoder on any
+    /// device derives the same ones.
+    pub fn quantise(
+        &self,
+        exact: &ExactParams,
+        x: Tensor<4>,
+        quality: f64,
+        scales: &lic_entropy::ScaleTable,
+    ) -> Quantised {
+        let device = x.device();
+        let (gain, _) = self.gains(quality);
         let y = self.g_a.forward(x) * gain;
+        let [_, _, yh, yw] = y.dims();
         let z_hat = self.h_a.forward(y.clone()).round();
         let [_, zc, zh, zw] = z_hat.dims();
         let z_symbols: Vec<i32> = z_hat.clone().into_data().iter::<f32>().map(|v| v as i32).collect();
-        let bits =
-            |lik: Tensor<4>| -> f64 { lik.log().sum().into_scalar::<f32>() as f64 / -std::f64::consts::LN_2 };
-        let mut estimated_bits = bits(self.prior.likelihood(z_hat.clone()));
+        let z_bits =
+            self.prior.likelihood(z_hat).log().sum().into_scalar::<f32>() as f64 / -std::f64::consts::LN_2;
+        let mut estimated_bits = z_bits;
+        let y_values: Vec<f32> = y.into_data().iter::<f32>().collect();
         let (mut y_symbols, mut y_bins) = (Vec::new(), Vec::new());
         let mut start = 0;
+        let z_shape = [zc, zh, zw];
         let x_hat = self
-            .synthesise(z_hat, inv_gain, |i, mu, sigma| {
-                let s = self.slices[i];
-                let q = (y.clone().narrow(1, start, s) - mu.clone()).round();
-                start += s;
-                estimated_bits += bits(gaussian_likelihood(q.clone() + mu.clone(), mu, sigma.clone()));
-                y_symbols.push(q.clone().into_data().iter::<f32>().map(|v| v as i32).collect());
-                y_bins.push(sigma.into_data().iter::<f32>().map(|v| scales.bin(v)).collect());
+            .decode_latents(exact, &z_symbols, z_shape, quality, &device, |i, mu, sigma| {
+                let n = self.slices[i] * yh * yw;
+                let ys = &y_values[start..start + n];
+                start += n;
+                let q: Vec<i32> = ys.iter().zip(mu).map(|(&y, &m)| (y - m).round() as i32).collect();
+                estimated_bits += gaussian_bits(&q, sigma);
+                y_bins.push(sigma.iter().map(|&v| scales.bin(v)).collect());
+                y_symbols.push(q.clone());
                 Ok::<_, std::convert::Infallible>(q)
             })
             .unwrap_or_else(|e| match e {});
-        let z_shape = [zc, zh, zw];
         Quantised {
             x_hat,
             z_symbols,
@@ -425,4 +435,18 @@ impl ImageModel {
             })
             .collect()
     }
+}
+
+/// Bits the continuous Gaussian model assigns to residuals `q` (relative to the mean) with
+/// scales `sigma`: what training optimises, for comparison with the coded size.
+fn gaussian_bits(q: &[i32], sigma: &[f32]) -> f64 {
+    let phi = |t: f64| 0.5 * libm::erfc(-t * std::f64::consts::FRAC_1_SQRT_2);
+    q.iter()
+        .zip(sigma)
+        .map(|(&q, &s)| {
+            let (v, s) = (f64::from(q.unsigned_abs()), f64::from(s));
+            let p = (phi((0.5 - v) / s) - phi((-0.5 - v) / s)).max(1e-9);
+            -p.log2()
+        })
+        .sum()
 }

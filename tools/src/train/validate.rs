@@ -38,12 +38,13 @@ impl Validator {
         let device = Device::flex();
         let z_coder =
             TableSet::new(model.z_distributions().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let exact = lic_models::net::ExactParams::new(model)?;
         let mut csv = crate::io::append_csv(&out.join("validate.csv"), "step,quality,images,bpp,psnr")?;
         for q in QUALITIES {
             let (mut bpp, mut psnr) = (0.0, 0.0);
             for img in &self.images {
                 let x = lic_codec::image_to_tensor(img, &device);
-                let coded = model.quantise(x, q, &self.scales);
+                let coded = model.quantise(&exact, x, q, &self.scales);
                 let z = z_coder.encode(&coded.z_symbols, &coded.z_tables).map_err(|e| e.to_string())?;
                 let mut chunks = vec![Chunk::new(FourCc::HYPER_LATENT, 0, 0, z)];
                 for (i, (s, b)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {

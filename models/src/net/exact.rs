@@ -1,0 +1,282 @@
+//! The entropy-parameter path (hyper-synthesis, slice context networks, latent residual
+//! prediction) in plain, fixed-order scalar `f32` arithmetic on the CPU.
+//!
+//! Encoder and decoder must derive *identical* means and scale bins, or the decoder reads
+//! garbage. GPU kernels, SIMD reductions and BLAS libraries sum in orders that vary by
+//! device, driver and thread count, so this path never runs on them. Here every output is
+//! the bias plus its products accumulated in one fixed order (kernel row, kernel column,
+//! input channel); Rust evaluates `f32` `+` and `*` as IEEE-754 binary32 with
+//! round-to-nearest and never contracts them into fused multiply-adds, and `tanh` comes
+//! from the pure-software `libm` crate. The result is the same bits on every CPU, operating
+//! system and thread count. Parallelism splits *outputs* across threads, never one sum.
+//! The analysis and synthesis transforms stay on any backend: they may differ in the last
+//! bits, which moves pixels slightly but never the decoded latents.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use rayon::prelude::*;
+
+use super::model::{ImageModel, SCALE_MIN, Stack};
+
+/// A feature map, channels innermost (`[H][W][C]`).
+#[derive(Clone, Debug, PartialEq)]
+struct Feature {
+    h: usize,
+    w: usize,
+    c: usize,
+    data: Vec<f32>,
+}
+
+impl Feature {
+    /// From `[C][H][W]` (the bitstream's and Burn's order).
+    fn from_chw(data: &[f32], c: usize, h: usize, w: usize) -> Self {
+        let mut out = vec![0f32; c * h * w];
+        for ch in 0..c {
+            for p in 0..h * w {
+                out[p * c + ch] = data[ch * h * w + p];
+            }
+        }
+        Self { h, w, c, data: out }
+    }
+
+    /// Channels `start..start + n` in `[C][H][W]` order.
+    fn to_chw(&self, start: usize, n: usize) -> Vec<f32> {
+        let hw = self.h * self.w;
+        let mut out = vec![0f32; n * hw];
+        for p in 0..hw {
+            for ch in 0..n {
+                out[ch * hw + p] = self.data[p * self.c + start + ch];
+            }
+        }
+        out
+    }
+
+    /// Channel-wise concatenation.
+    fn concat(parts: &[&Feature]) -> Self {
+        let (h, w) = (parts[0].h, parts[0].w);
+        let c: usize = parts.iter().map(|p| p.c).sum();
+        let mut data = Vec::with_capacity(h * w * c);
+        for p in 0..h * w {
+            for f in parts {
+                data.extend_from_slice(&f.data[p * f.c..(p + 1) * f.c]);
+            }
+        }
+        Self { h, w, c, data }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Conv { stride: usize, pad: usize },
+    Deconv { stride: usize, pad: usize, pad_out: usize },
+}
+
+/// One convolution with weights laid out `[ky][kx][ci][co]`, so the innermost loop runs over
+/// independent outputs.
+#[derive(Clone, Debug)]
+struct Layer {
+    kind: Kind,
+    k: usize,
+    cin: usize,
+    cout: usize,
+    w: Vec<f32>,
+    b: Vec<f32>,
+}
+
+fn values<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
+}
+
+impl Layer {
+    fn conv(c: &Conv2d) -> Result<Self, String> {
+        let [cout, cin, kh, kw] = c.weight.dims();
+        let pad = match &c.padding {
+            PaddingConfig2d::Explicit(t, l, b, r) if t == l && l == b && b == r && 2 * t + 1 == kh => *t,
+            other => return Err(format!("unsupported conv padding {other:?}")),
+        };
+        if kh != kw || c.stride[0] != c.stride[1] || c.groups != 1 || c.dilation != [1, 1] {
+            return Err("unsupported conv geometry".into());
+        }
+        let src = values(c.weight.val());
+        let mut w = vec![0f32; src.len()];
+        for co in 0..cout {
+            for ci in 0..cin {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        w[((ky * kw + kx) * cin + ci) * cout + co] =
+                            src[((co * cin + ci) * kh + ky) * kw + kx];
+                    }
+                }
+            }
+        }
+        let b = c.bias.as_ref().map_or_else(|| vec![0.0; cout], |b| values(b.val()));
+        Ok(Self { kind: Kind::Conv { stride: c.stride[0], pad }, k: kh, cin, cout, w, b })
+    }
+
+    fn deconv(d: &ConvTranspose2d) -> Result<Self, String> {
+        let [cin, cout, kh, kw] = d.weight.dims();
+        if kh != kw
+            || d.stride[0] != d.stride[1]
+            || d.padding[0] != d.padding[1]
+            || d.padding_out[0] != d.padding_out[1]
+            || d.groups != 1
+            || d.dilation != [1, 1]
+        {
+            return Err("unsupported transposed-conv geometry".into());
+        }
+        let src = values(d.weight.val());
+        let mut w = vec![0f32; src.len()];
+        for ci in 0..cin {
+            for co in 0..cout {
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        w[((ky * kw + kx) * cin + ci) * cout + co] =
+                            src[((ci * cout + co) * kh + ky) * kw + kx];
+                    }
+                }
+            }
+        }
+        let b = d.bias.as_ref().map_or_else(|| vec![0.0; cout], |b| values(b.val()));
+        let kind = Kind::Deconv { stride: d.stride[0], pad: d.padding[0], pad_out: d.padding_out[0] };
+        Ok(Self { kind, k: kh, cin, cout, w, b })
+    }
+
+    /// Input position feeding output `o` through kernel tap `t`, if any.
+    fn source(&self, o: usize, t: usize, n_in: usize) -> Option<usize> {
+        match self.kind {
+            Kind::Conv { stride, pad } => (o * stride + t).checked_sub(pad).filter(|&i| i < n_in),
+            Kind::Deconv { stride, pad, .. } => {
+                // Output o receives input i through tap t when o = i·stride − pad + t.
+                let v = (o + pad).checked_sub(t)?;
+                (v % stride == 0 && v / stride < n_in).then_some(v / stride)
+            }
+        }
+    }
+
+    fn out_size(&self, n: usize) -> usize {
+        match self.kind {
+            Kind::Conv { stride, pad } => (n + 2 * pad - self.k) / stride + 1,
+            Kind::Deconv { stride, pad, pad_out } => (n - 1) * stride + self.k + pad_out - 2 * pad,
+        }
+    }
+
+    fn forward(&self, x: &Feature, relu: bool) -> Feature {
+        debug_assert_eq!(x.c, self.cin);
+        let (oh, ow) = (self.out_size(x.h), self.out_size(x.w));
+        let (k, cin, cout) = (self.k, self.cin, self.cout);
+        let mut data = vec![0f32; oh * ow * cout];
+        data.par_chunks_mut(ow * cout).enumerate().for_each(|(oy, row)| {
+            for ox in 0..ow {
+                let acc = &mut row[ox * cout..(ox + 1) * cout];
+                acc.copy_from_slice(&self.b);
+                for ky in 0..k {
+                    let Some(iy) = self.source(oy, ky, x.h) else { continue };
+                    for kx in 0..k {
+                        let Some(ix) = self.source(ox, kx, x.w) else { continue };
+                        let xin = &x.data[(iy * x.w + ix) * cin..(iy * x.w + ix + 1) * cin];
+                        let taps = &self.w[(ky * k + kx) * cin * cout..(ky * k + kx + 1) * cin * cout];
+                        for (ci, &v) in xin.iter().enumerate() {
+                            let wrow = &taps[ci * cout..(ci + 1) * cout];
+                            for (a, &wv) in acc.iter_mut().zip(wrow) {
+                                *a += v * wv;
+                            }
+                        }
+                    }
+                }
+                if relu {
+                    for a in acc.iter_mut() {
+                        *a = a.max(0.0);
+                    }
+                }
+            }
+        });
+        Feature { h: oh, w: ow, c: cout, data }
+    }
+}
+
+/// A [`Stack`] in exact arithmetic: its layers in order, ReLU between them.
+#[derive(Clone, Debug)]
+struct ExactStack(Vec<Layer>);
+
+impl ExactStack {
+    fn new(s: &Stack) -> Result<Self, String> {
+        let mut layers: Vec<Layer> = s.deconvs.iter().map(Layer::deconv).collect::<Result<_, _>>()?;
+        for c in &s.convs {
+            layers.push(Layer::conv(c)?);
+        }
+        Ok(Self(layers))
+    }
+
+    fn forward(&self, x: &Feature) -> Feature {
+        let n = self.0.len();
+        let mut x = x.clone();
+        for (i, l) in self.0.iter().enumerate() {
+            x = l.forward(&x, i + 1 < n);
+        }
+        x
+    }
+}
+
+/// The platform-independent entropy-parameter path of an [`ImageModel`].
+#[derive(Clone, Debug)]
+pub struct ExactParams {
+    h_s: ExactStack,
+    slice_params: Vec<ExactStack>,
+    slice_lrp: Vec<ExactStack>,
+    slices: Vec<usize>,
+}
+
+/// What the path produced for one image.
+pub struct Latents {
+    /// Decoded latent `ŷ` (gains still applied), `[M][h][w]`.
+    pub y_hat: Vec<f32>,
+    /// `[M, h, w]`.
+    pub shape: [usize; 3],
+}
+
+impl ExactParams {
+    /// Copies the weights of `net`'s entropy-parameter networks.
+    pub fn new(net: &ImageModel) -> Result<Self, String> {
+        Ok(Self {
+            h_s: ExactStack::new(&net.h_s)?,
+            slice_params: net.slice_params.iter().map(ExactStack::new).collect::<Result<_, _>>()?,
+            slice_lrp: net.slice_lrp.iter().map(ExactStack::new).collect::<Result<_, _>>()?,
+            slices: net.slices.clone(),
+        })
+    }
+
+    /// From `ẑ` (`[C][h][w]` integers), slice by slice: computes each slice's means and
+    /// scales (both `[s][H][W]`, scales already floored at [`SCALE_MIN`]), asks `symbols`
+    /// for the slice's rounded residuals `round(y − μ)` (from the latent when encoding, from
+    /// the bitstream when decoding), and returns `ŷ`.
+    pub fn run<E>(
+        &self,
+        z_hat: &[i32],
+        z_shape: [usize; 3],
+        mut symbols: impl FnMut(usize, &[f32], &[f32]) -> Result<Vec<i32>, E>,
+    ) -> Result<Latents, E> {
+        let [zc, zh, zw] = z_shape;
+        let z: Vec<f32> = z_hat.iter().map(|&v| v as f32).collect();
+        let hyper = self.h_s.forward(&Feature::from_chw(&z, zc, zh, zw));
+        let (h, w) = (hyper.h, hyper.w);
+        let mut decoded: Vec<Feature> = Vec::new();
+        for (i, &s) in self.slices.iter().enumerate() {
+            let mut parts = vec![&hyper];
+            parts.extend(decoded.iter());
+            let ctx = Feature::concat(&parts);
+            let params = self.slice_params[i].forward(&ctx);
+            let mu = params.to_chw(0, s);
+            let sigma: Vec<f32> =
+                params.to_chw(s, s).into_iter().map(|v| v.abs().max(SCALE_MIN as f32)).collect();
+            let q = symbols(i, &mu, &sigma)?;
+            let y: Vec<f32> = q.iter().zip(&mu).map(|(&q, &m)| q as f32 + m).collect();
+            let y = Feature::from_chw(&y, s, h, w);
+            let lrp = self.slice_lrp[i].forward(&Feature::concat(&[&ctx, &y]));
+            let data = y.data.iter().zip(&lrp.data).map(|(&v, &r)| v + 0.5 * libm::tanhf(r)).collect();
+            decoded.push(Feature { data, ..y });
+        }
+        let m: usize = self.slices.iter().sum();
+        let all = Feature::concat(&decoded.iter().collect::<Vec<_>>());
+        Ok(Latents { y_hat: all.to_chw(0, m), shape: [m, h, w] })
+    }
+}
