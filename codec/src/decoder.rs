@@ -1,13 +1,30 @@
 //! Decoding lic files into images.
 
-use image::DynamicImage;
+use std::sync::Mutex;
+
+use image::{DynamicImage, RgbImage};
 use lic_bitstream::{FourCc, ImageFile};
 use lic_models::net::{Latents, z_table_indices};
+use rayon::prelude::*;
 
 use crate::error::{CodecError, Result};
 use crate::metadata::Metadata;
 use crate::model::Model;
+use crate::tiles::{Tile, axis_weight};
 use crate::{alpha, pixels};
+
+/// The tiles of a file (one covering the image when untiled).
+fn layout(h: &lic_bitstream::ImageHeader) -> Vec<Tile> {
+    match &h.tiling {
+        Some(t) => crate::tiles::layout(h.width, h.height, t),
+        None => vec![Tile {
+            cell_x: (0, h.width),
+            cell_y: (0, h.height),
+            ext_x: (0, h.width),
+            ext_y: (0, h.height),
+        }],
+    }
+}
 
 /// A decoded image with the metadata its file carried.
 #[derive(Clone, Debug)]
@@ -49,10 +66,15 @@ impl<'m> Decoder<'m> {
     /// Entropy-decodes a file's latents `ŷ` without running the synthesis. They come from the
     /// platform-independent parameter path, so they are bit-identical on every machine and
     /// backend (the conformance test pins them).
-    pub fn latents(&self, bytes: &[u8]) -> Result<Latents> {
+    /// Tiled files return the latents of every tile, in tile order.
+    pub fn latents(&self, bytes: &[u8]) -> Result<Vec<Latents>> {
         let file = ImageFile::parse(bytes)?;
         self.check(&file)?;
-        self.latents_of(&file)
+        layout(&file.header)
+            .iter()
+            .enumerate()
+            .map(|(t, tile)| self.latents_of(&file, t as u32, tile))
+            .collect()
     }
 
     fn check(&self, file: &ImageFile<'_>) -> Result<()> {
@@ -62,27 +84,66 @@ impl<'m> Decoder<'m> {
         if pixels > self.max_pixels {
             return Err(CodecError::TooLarge { width: h.width, height: h.height, limit: self.max_pixels });
         }
-        if h.tiling.is_some() {
-            return Err(CodecError::Unsupported("tiled files".into()));
-        }
         Ok(())
     }
 
-    fn latents_of(&self, file: &ImageFile<'_>) -> Result<Latents> {
-        let h = &file.header;
+    fn latents_of(&self, file: &ImageFile<'_>, t: u32, tile: &Tile) -> Result<Latents> {
         let m = &self.model.inner;
-        let (pw, ph) = (pixels::padded(h.width), pixels::padded(h.height));
+        let (w, h) = tile.ext_size();
+        let (pw, ph) = (pixels::padded(w), pixels::padded(h));
         let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
-        let z_chunk =
-            file.chunk(FourCc::HYPER_LATENT, 0, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
+        let z_chunk = file
+            .chunk(FourCc::HYPER_LATENT, t, 0)
+            .ok_or_else(|| CodecError::MissingChunk(format!("HYPZ tile {t}")))?;
         let z = m.z_coder.decode(&z_chunk.payload, &z_table_indices(z_shape))?;
         m.exact.run(&z, z_shape, |i, _mu, sigma| {
             let bins: Vec<u16> = sigma.iter().map(|&s| m.scales.bin(s)).collect();
             let chunk = file
-                .chunk(FourCc::LATENT, 0, i as u16)
-                .ok_or_else(|| CodecError::MissingChunk(format!("LATY slice {i}")))?;
+                .chunk(FourCc::LATENT, t, i as u16)
+                .ok_or_else(|| CodecError::MissingChunk(format!("LATY tile {t} slice {i}")))?;
             Ok::<_, CodecError>(m.y_coder.decode(&chunk.payload, &bins)?)
         })
+    }
+
+    /// Decodes every tile (in parallel) and blends the overlaps.
+    fn decode_tiles(&self, file: &ImageFile<'_>) -> Result<RgbImage> {
+        let h = &file.header;
+        let m = &self.model.inner;
+        let overlap = h.tiling.map_or(0, |t| u32::from(t.overlap));
+        let tiles = layout(h);
+        // Σ weight · pixel; the ramps sum to one, so no normalisation pass is needed.
+        let acc = Mutex::new(vec![0f32; h.width as usize * h.height as usize * 3]);
+        tiles.par_iter().enumerate().try_for_each(|(t, tile)| -> Result<()> {
+            let latents = self.latents_of(file, t as u32, tile)?;
+            let (tw, th) = tile.ext_size();
+            let x_hat = m.net.reconstruct(latents, h.quality.as_f64(), &self.model.device);
+            let part = pixels::from_tensor(x_hat, tw, th);
+            let wy: Vec<f32> = (tile.ext_y.0..tile.ext_y.1)
+                .map(|y| axis_weight(y, tile.cell_y, tile.ext_y, overlap))
+                .collect();
+            let wx: Vec<f32> = (tile.ext_x.0..tile.ext_x.1)
+                .map(|x| axis_weight(x, tile.cell_x, tile.ext_x, overlap))
+                .collect();
+            let mut acc = acc.lock().map_err(|_| CodecError::Corrupt("a tile decoder panicked".into()))?;
+            for (dy, &wyv) in wy.iter().enumerate() {
+                let row = (tile.ext_y.0 as usize + dy) * h.width as usize;
+                for (dx, &wxv) in wx.iter().enumerate() {
+                    let w = wyv * wxv;
+                    if w == 0.0 {
+                        continue;
+                    }
+                    let p = part.get_pixel(dx as u32, dy as u32);
+                    let o = (row + tile.ext_x.0 as usize + dx) * 3;
+                    for c in 0..3 {
+                        acc[o + c] += w * f32::from(p[c]);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let acc = acc.into_inner().map_err(|_| CodecError::Corrupt("a tile decoder panicked".into()))?;
+        let data = acc.into_iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect();
+        RgbImage::from_raw(h.width, h.height, data).ok_or_else(|| CodecError::Corrupt("tile layout".into()))
     }
 
     /// Decodes a complete lic file and returns its metadata too.
@@ -99,9 +160,19 @@ impl<'m> Decoder<'m> {
         } else {
             None
         };
-        let latents = self.latents_of(&file)?;
-        let x_hat = m.net.reconstruct(latents, h.quality.as_f64(), &self.model.device);
-        let rgb = pixels::from_tensor(x_hat, h.width, h.height);
+        let quality = h.quality.as_f64();
+        let rgb = if h.tiling.is_none() {
+            let tile = Tile {
+                cell_x: (0, h.width),
+                cell_y: (0, h.height),
+                ext_x: (0, h.width),
+                ext_y: (0, h.height),
+            };
+            let latents = self.latents_of(&file, 0, &tile)?;
+            pixels::from_tensor(m.net.reconstruct(latents, quality, &self.model.device), h.width, h.height)
+        } else {
+            self.decode_tiles(&file)?
+        };
         let image = match (h.channels, alpha) {
             (3, None) => DynamicImage::ImageRgb8(rgb),
             (1, None) => DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(rgb).to_luma8()),

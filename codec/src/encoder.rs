@@ -1,12 +1,12 @@
 //! Encoding images into lic files.
 
 use image::DynamicImage;
-use lic_bitstream::{Chunk, ColourSpace, FourCc, ImageFile, ImageHeader, Quality};
+use lic_bitstream::{Chunk, ColourSpace, FourCc, ImageFile, ImageHeader, Quality, Tiling};
 
 use crate::error::{CodecError, Result};
 use crate::metadata::Metadata;
 use crate::model::Model;
-use crate::{alpha, pixels};
+use crate::{alpha, pixels, tiles};
 
 /// Lowest and highest quality (continuous in between).
 pub const QUALITY_RANGE: (f64, f64) = (1.0, 8.0);
@@ -36,12 +36,27 @@ pub struct Encoder<'m> {
     model: &'m Model,
     quality: Quality,
     metadata: Metadata,
+    tiling: TileChoice,
+}
+
+/// How an encoder splits images into tiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TileChoice {
+    /// Tile images above [`tiles::AUTO_TILE_PIXELS`] with [`tiles::DEFAULT_TILING`].
+    Auto,
+    /// Always this (or never, with `None`).
+    Fixed(Option<Tiling>),
 }
 
 impl<'m> Encoder<'m> {
     /// An encoder at the default quality, 4.
     pub fn new(model: &'m Model) -> Self {
-        Self { model, quality: Quality::from_milli(4000), metadata: Metadata::default() }
+        Self {
+            model,
+            quality: Quality::from_milli(4000),
+            metadata: Metadata::default(),
+            tiling: TileChoice::Auto,
+        }
     }
 
     /// Sets the quality, 1 ..= 8, fractional allowed (stored in thousandths).
@@ -60,6 +75,25 @@ impl<'m> Encoder<'m> {
     pub fn metadata(mut self, metadata: Metadata) -> Self {
         self.metadata = metadata;
         self
+    }
+
+    /// Codes the image as independent tiles of `tile × tile` pixels (a multiple of 64)
+    /// overlapping by `overlap` pixels, or as one piece with `None`. By default images above
+    /// 4 megapixels are tiled (1024, overlap 32) so memory stays bounded whatever the size.
+    pub fn tiles(mut self, tiling: Option<(u32, u16)>) -> Result<Self> {
+        let t = match tiling {
+            None => None,
+            Some((tile, overlap)) => {
+                if tile == 0 || tile % 64 != 0 || 2 * u32::from(overlap) >= tile {
+                    return Err(CodecError::InvalidArgument(format!(
+                        "tile {tile} with overlap {overlap}: tiles are positive multiples of 64 and more than twice the overlap"
+                    )));
+                }
+                Some(Tiling { tile_width: tile, tile_height: tile, overlap })
+            }
+        };
+        self.tiling = TileChoice::Fixed(t);
+        Ok(self)
     }
 
     /// Encodes `img` at the quality whose file size lands within `tolerance` (e.g. 0.03 for
@@ -114,16 +148,38 @@ impl<'m> Encoder<'m> {
     pub fn encode(&self, img: &DynamicImage) -> Result<Vec<u8>> {
         let src = pixels::source(img)?;
         let m = &self.model.inner;
-        let x = pixels::to_tensor(&src.rgb, &self.model.device);
-        let coded = m.net.quantise(&m.exact, x, self.quality.as_f64(), &m.scales);
-        let mut chunks = vec![Chunk::new(
-            FourCc::HYPER_LATENT,
-            0,
-            0,
-            m.z_coder.encode(&coded.z_symbols, &coded.z_tables)?,
-        )];
-        for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
-            chunks.push(Chunk::new(FourCc::LATENT, 0, i as u16, m.y_coder.encode(symbols, bins)?));
+        let (w, h) = src.rgb.dimensions();
+        let tiling = match self.tiling {
+            TileChoice::Fixed(t) => t,
+            TileChoice::Auto if u64::from(w) * u64::from(h) > tiles::AUTO_TILE_PIXELS => {
+                Some(tiles::DEFAULT_TILING)
+            }
+            TileChoice::Auto => None,
+        };
+        let layout = match &tiling {
+            Some(t) => tiles::layout(w, h, t),
+            None => vec![tiles::Tile { cell_x: (0, w), cell_y: (0, h), ext_x: (0, w), ext_y: (0, h) }],
+        };
+        let mut chunks = Vec::new();
+        for (t, tile) in layout.iter().enumerate() {
+            let (tw, th) = tile.ext_size();
+            let part = if tiling.is_some() {
+                image::imageops::crop_imm(&src.rgb, tile.ext_x.0, tile.ext_y.0, tw, th).to_image()
+            } else {
+                src.rgb.clone()
+            };
+            let x = pixels::to_tensor(&part, &self.model.device);
+            let coded = m.net.quantise(&m.exact, x, self.quality.as_f64(), &m.scales);
+            let t = t as u32;
+            chunks.push(Chunk::new(
+                FourCc::HYPER_LATENT,
+                t,
+                0,
+                m.z_coder.encode(&coded.z_symbols, &coded.z_tables)?,
+            ));
+            for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
+                chunks.push(Chunk::new(FourCc::LATENT, t, i as u16, m.y_coder.encode(symbols, bins)?));
+            }
         }
         if let Some(a) = &src.alpha {
             chunks.push(Chunk::new(FourCc::ALPHA, 0, 0, alpha::encode(a)?));
@@ -141,7 +197,7 @@ impl<'m> Encoder<'m> {
             } else {
                 ColourSpace::Srgb
             },
-            tiling: None,
+            tiling,
         };
         Ok(ImageFile::new(header, chunks).to_bytes()?)
     }

@@ -24,6 +24,7 @@ mod inspect;
 mod metadata;
 mod model;
 mod pixels;
+mod tiles;
 
 pub use decoder::{DEFAULT_MAX_PIXELS, Decoded, Decoder};
 pub use encoder::{Encoder, QUALITY_RANGE, Targeted};
@@ -35,3 +36,4 @@ pub use lic_models::net::Latents;
 pub use metadata::Metadata;
 pub use model::{Backend, Model};
 pub use pixels::{reduces_depth, to_tensor as image_to_tensor};
+pub use tiles::AUTO_TILE_PIXELS;

@@ -24,9 +24,9 @@ fn test_image() -> image::DynamicImage {
     }))
 }
 
-fn latent_digest(lat: &lic_codec::Latents) -> String {
+fn latent_digest(tiles: &[lic_codec::Latents]) -> String {
     let mut h = Sha256::new();
-    for v in &lat.y_hat {
+    for v in tiles.iter().flat_map(|t| &t.y_hat) {
         h.update(v.to_bits().to_le_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -109,4 +109,30 @@ fn exact_path_matches_burn_networks() {
     let burn_y: Vec<f32> = Tensor::cat(decoded, 1).into_data().iter::<f32>().collect();
     let worst_y = burn_y.iter().zip(&lat.y_hat).fold(0f32, |w, (a, b)| w.max((a - b).abs()));
     assert!(worst < 1e-3 && worst_y < 1e-3, "exact vs Burn: μ off by {worst}, ŷ off by {worst_y}");
+}
+
+/// Tiled files: each tile decodes on its own, seams are blended, and the cost over one
+/// piece is small.
+#[test]
+fn tiled_coding_round_trips() {
+    let model = Model::embedded(Backend::Cpu).expect("model");
+    let img = test_image();
+    let whole = Encoder::new(&model).tiles(None).and_then(|e| e.encode(&img)).expect("encode");
+    let tiled = Encoder::new(&model).tiles(Some((128, 16))).and_then(|e| e.encode(&img)).expect("encode");
+    let file = lic_bitstream::ImageFile::parse(&tiled).expect("parse");
+    assert_eq!(file.header.tile_count(), 4);
+    let d = Decoder::new(&model);
+    assert_eq!(d.latents(&tiled).expect("latents").len(), 4);
+    let (a, b) = (d.decode(&whole).expect("decode"), d.decode(&tiled).expect("decode"));
+    assert_eq!((b.width(), b.height()), (200, 136));
+    let psnr = |x: &image::DynamicImage| {
+        let (p, q) = (img.to_rgb8(), x.to_rgb8());
+        let se: f64 = p.iter().zip(q.iter()).map(|(&u, &v)| (f64::from(u) - f64::from(v)).powi(2)).sum();
+        10.0 * (255.0f64.powi(2) * p.len() as f64 / se).log10()
+    };
+    let (pa, pb) = (psnr(&a), psnr(&b));
+    eprintln!("whole {} bytes {pa:.3} dB; tiled {} bytes {pb:.3} dB", whole.len(), tiled.len());
+    assert!((pa - pb).abs() < 1.0, "tiling changed PSNR from {pa:.2} to {pb:.2} dB");
+    assert!(Encoder::new(&model).tiles(Some((100, 8))).is_err());
+    assert!(Encoder::new(&model).tiles(Some((64, 32))).is_err());
 }

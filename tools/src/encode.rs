@@ -25,6 +25,13 @@ pub struct EncodeArgs {
     /// Search the quality to hit this file size in bytes (±3% where the model's range allows).
     #[arg(long)]
     target_size: Option<u64>,
+    /// Code as independent tiles of this many pixels square (a multiple of 64); `0` never
+    /// tiles. Default: images above 4 megapixels use 1024.
+    #[arg(long, value_name = "PIXELS")]
+    tile: Option<u32>,
+    /// Pixels each tile overlaps its neighbours by, to blend seams (with `--tile`).
+    #[arg(long, default_value_t = 32, requires = "tile")]
+    overlap: u16,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -50,8 +57,11 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
             .into_iter()
             .filter_map(|(n, on)| on.then_some(n))
             .collect();
-    let encoder =
+    let mut encoder =
         lic_codec::Encoder::new(&model).quality(args.quality).map_err(codec_err)?.metadata(metadata);
+    if let Some(tile) = args.tile {
+        encoder = encoder.tiles((tile > 0).then_some((tile, args.overlap))).map_err(codec_err)?;
+    }
     let bar = spinner(quiet, format!("encoding {input}"));
     let started = Instant::now();
     let pixels = f64::from(img.width()) * f64::from(img.height());
