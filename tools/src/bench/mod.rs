@@ -84,6 +84,13 @@ struct RunArgs {
     /// Run only the deterministic part `i` of `n` (1-based), e.g. `--shard 2/8`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Code lic's images as tiles of this size (0: never; default: lic's automatic choice).
+    /// The curve is then named `lic-tile<SIZE>-ov<OVERLAP>`.
+    #[arg(long, value_name = "PIXELS")]
+    tile: Option<u32>,
+    /// Tile overlap in pixels (with `--tile`).
+    #[arg(long, default_value_t = 32, requires = "tile")]
+    overlap: u16,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -221,10 +228,16 @@ fn run_tasks(args: &RunArgs) -> Result<(), String> {
     if !lic_tasks.is_empty() {
         let model = args.model.load().map_err(|e| e.to_string())?;
         let backend = args.model.backend_name();
+        let tiling = args.tile.map(|t| (t > 0).then_some((t, args.overlap)));
+        let name = match tiling {
+            Some(Some((t, o))) => format!("lic-tile{t}-ov{o}"),
+            Some(None) => "lic-untiled".to_owned(),
+            None => "lic".to_owned(),
+        };
         let bar = crate::io::progress(lic_tasks.len() as u64, args.quiet, "lic");
         for (i, q) in lic_tasks {
             let src = images[i].as_ref().ok_or("image not loaded")?;
-            items.push(run_lic(&model, backend, src, q, args.runs)?);
+            items.push(run_lic(&model, backend, &name, tiling, src, q, args.runs)?);
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -368,15 +381,21 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_lic(
     model: &lic_codec::Model,
     backend: &str,
+    name: &str,
+    tiling: Option<Option<(u32, u16)>>,
     src: &Source,
     q: f64,
     runs: usize,
 ) -> Result<Item, String> {
     let dynimg = image::DynamicImage::ImageRgb8(src.img.clone());
-    let encoder = lic_codec::Encoder::new(model).quality(q).map_err(|e| e.to_string())?;
+    let mut encoder = lic_codec::Encoder::new(model).quality(q).map_err(|e| e.to_string())?;
+    if let Some(t) = tiling {
+        encoder = encoder.tiles(t).map_err(|e| e.to_string())?;
+    }
     let decoder = lic_codec::Decoder::new(model);
     let (mut enc_t, mut dec_t) = (Vec::new(), Vec::new());
     let mut last = None;
@@ -390,7 +409,7 @@ fn run_lic(
         last = Some((bytes.len(), decoded));
     }
     let (bytes, decoded) = last.ok_or("no run")?;
-    let mut it = item(&src.name, "lic", q, bytes, &src.img, &decoded, median(enc_t), median(dec_t));
+    let mut it = item(&src.name, name, q, bytes, &src.img, &decoded, median(enc_t), median(dec_t));
     it.backend = backend.to_owned();
     Ok(it)
 }

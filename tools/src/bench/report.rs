@@ -115,8 +115,12 @@ fn curves(items: &[Item]) -> BTreeMap<String, Vec<Row>> {
         .collect()
 }
 
-fn description(codec: &str) -> &'static str {
-    Anchor::parse(codec).map_or("lic, learned image codec (embedded or --model weights)", |a| a.description())
+fn description(codec: &str) -> String {
+    match Anchor::parse(codec) {
+        Ok(a) => a.description().to_owned(),
+        Err(_) if codec == "lic" => "lic, learned image codec (embedded or --model weights)".to_owned(),
+        Err(_) => format!("lic, learned image codec, coded as {}", codec.trim_start_matches("lic-")),
+    }
 }
 
 /// Writes the curves, tables, plots and report for `results` into `out.out` (and
@@ -146,7 +150,7 @@ pub fn finish(out: &OutputArgs, results: &Results, references: &[Reference]) -> 
         points.insert(r.name.clone(), r.points.clone());
     }
     if let Some(a) = &out.bd_anchor {
-        if !points.contains_key(a) || a == "lic" {
+        if !points.contains_key(a) || a.starts_with("lic") {
             return Err(format!("--bd-anchor {a:?} is not a measured anchor or a reference"));
         }
     }
@@ -218,7 +222,7 @@ fn bd_table(points: &BTreeMap<String, Vec<(f64, f64, f64)>>, only: Option<&str>)
     );
     for (codec, c) in points {
         for (anchor, a) in points {
-            if codec == anchor || anchor == "lic" || only.is_some_and(|o| o != anchor) {
+            if codec == anchor || anchor.starts_with("lic") || only.is_some_and(|o| o != anchor) {
                 continue;
             }
             let _ = writeln!(
