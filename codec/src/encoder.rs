@@ -79,7 +79,7 @@ impl<'m> Encoder<'m> {
 
     /// Codes the image as independent tiles of `tile × tile` pixels (a multiple of 64)
     /// overlapping by `overlap` pixels, or as one piece with `None`. By default images above
-    /// 4 megapixels are tiled (1024, overlap 32) so memory stays bounded whatever the size.
+    /// 4 megapixels are tiled (1024, overlap 8) so memory stays bounded whatever the size.
     pub fn tiles(mut self, tiling: Option<(u32, u16)>) -> Result<Self> {
         let t = match tiling {
             None => None,

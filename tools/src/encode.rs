@@ -30,7 +30,7 @@ pub struct EncodeArgs {
     #[arg(long, value_name = "PIXELS")]
     tile: Option<u32>,
     /// Pixels each tile overlaps its neighbours by, to blend seams (with `--tile`).
-    #[arg(long, default_value_t = 32, requires = "tile")]
+    #[arg(long, default_value_t = 8, requires = "tile")]
     overlap: u16,
     #[command(flatten)]
     model: ModelArgs,

@@ -89,7 +89,7 @@ struct RunArgs {
     #[arg(long, value_name = "PIXELS")]
     tile: Option<u32>,
     /// Tile overlap in pixels (with `--tile`).
-    #[arg(long, default_value_t = 32, requires = "tile")]
+    #[arg(long, default_value_t = 8, requires = "tile")]
     overlap: u16,
     /// No progress bars.
     #[arg(long)]

@@ -150,12 +150,16 @@ pub fn finish(out: &OutputArgs, results: &Results, references: &[Reference]) -> 
         points.insert(r.name.clone(), r.points.clone());
     }
     if let Some(a) = &out.bd_anchor {
-        if !points.contains_key(a) || a.starts_with("lic") {
+        if !points.contains_key(a) || (measured.contains(a) && a.starts_with("lic")) {
             return Err(format!("--bd-anchor {a:?} is not a measured anchor or a reference"));
         }
     }
 
-    let bd = bd_table(&points, out.bd_anchor.as_deref());
+    // Anchors: everything but the lic curves measured in this run (a published or earlier
+    // lic curve given with --reference is a fine anchor, e.g. untiled against tiled).
+    let anchors: Vec<&String> =
+        points.keys().filter(|k| !(measured.contains(k) && k.starts_with("lic"))).collect();
+    let bd = bd_table(&points, &anchors, out.bd_anchor.as_deref());
     std::fs::write(dir.join("bd.md"), &bd).map_err(|e| format!("cannot write bd.md: {e}"))?;
     let speed = speed_table(&results.items);
     std::fs::write(dir.join("speed.md"), &speed).map_err(|e| format!("cannot write speed.md: {e}"))?;
@@ -212,7 +216,11 @@ fn ms_db(ms: f64) -> f64 {
 }
 
 /// BD-rate of every curve against every anchor (or the chosen one), PSNR and MS-SSIM (dB).
-fn bd_table(points: &BTreeMap<String, Vec<(f64, f64, f64)>>, only: Option<&str>) -> String {
+fn bd_table(
+    points: &BTreeMap<String, Vec<(f64, f64, f64)>>,
+    anchors: &[&String],
+    only: Option<&str>,
+) -> String {
     let psnr = |c: &[(f64, f64, f64)]| c.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>();
     let msdb = |c: &[(f64, f64, f64)]| c.iter().map(|p| (p.0, ms_db(p.2))).collect::<Vec<_>>();
     let pct = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:+.2}%"));
@@ -222,7 +230,7 @@ fn bd_table(points: &BTreeMap<String, Vec<(f64, f64, f64)>>, only: Option<&str>)
     );
     for (codec, c) in points {
         for (anchor, a) in points {
-            if codec == anchor || anchor.starts_with("lic") || only.is_some_and(|o| o != anchor) {
+            if codec == anchor || !anchors.contains(&anchor) || only.is_some_and(|o| o != anchor) {
                 continue;
             }
             let _ = writeln!(
