@@ -324,8 +324,9 @@ pub fn gaussian_likelihood(y: Tensor<4>, mu: Tensor<4>, sigma: Tensor<4>) -> Ten
 
 /// What an encoder needs from a quantised (rounding, no noise) forward pass.
 pub struct Quantised {
-    /// Reconstruction from the rounded latents, `[1, 3, H, W]`, not clamped.
-    pub x_hat: Tensor<4>,
+    /// The decoded latents `ŷ` a decoder will see (feed them to
+    /// [`ImageModel::reconstruct`] for the reconstruction; the encoder itself never needs it).
+    pub latents: Latents,
     /// `round(z)` in C, H, W order.
     pub z_symbols: Vec<i32>,
     /// Channel of each `z` symbol (the factorized table index).
@@ -383,7 +384,6 @@ impl ImageModel {
         quality: f64,
         scales: &lic_entropy::ScaleTable,
     ) -> Quantised {
-        let device = x.device();
         let (gain, _) = self.gains(quality);
         let y = self.g_a.forward(x) * gain;
         let [_, _, yh, yw] = y.dims();
@@ -397,8 +397,8 @@ impl ImageModel {
         let (mut y_symbols, mut y_bins) = (Vec::new(), Vec::new());
         let mut start = 0;
         let z_shape = [zc, zh, zw];
-        let x_hat = self
-            .decode_latents(exact, &z_symbols, z_shape, quality, &device, |i, mu, sigma| {
+        let latents = exact
+            .run(&z_symbols, z_shape, |i, mu, sigma| {
                 let n = self.slices[i] * yh * yw;
                 let ys = &y_values[start..start + n];
                 start += n;
@@ -410,7 +410,7 @@ impl ImageModel {
             })
             .unwrap_or_else(|e| match e {});
         Quantised {
-            x_hat,
+            latents,
             z_symbols,
             z_tables: z_table_indices(z_shape),
             z_shape,

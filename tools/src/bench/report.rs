@@ -226,7 +226,7 @@ fn bd_table(
     let pct = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:+.2}%"));
     let db = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:+.2}"));
     let mut s = String::from(
-        "| codec | anchor | BD-rate PSNR (cubic) | BD-rate PSNR (pchip) | BD-PSNR dB (pchip) | BD-rate MS-SSIM (pchip) |\n|---|---|---:|---:|---:|---:|\n",
+        "| codec | anchor | BD-rate PSNR (cubic) | BD-rate PSNR (pchip) | BD-PSNR dB (pchip) | BD-rate MS-SSIM (cubic) | BD-rate MS-SSIM (pchip) | BD-MS-SSIM dB (pchip) |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for (codec, c) in points {
         for (anchor, a) in points {
@@ -235,11 +235,13 @@ fn bd_table(
             }
             let _ = writeln!(
                 s,
-                "| {codec} | {anchor} | {} | {} | {} | {} |",
+                "| {codec} | {anchor} | {} | {} | {} | {} | {} | {} |",
                 pct(bd_rate(&psnr(a), &psnr(c), Fit::Cubic)),
                 pct(bd_rate(&psnr(a), &psnr(c), Fit::Pchip)),
                 db(bd_quality(&psnr(a), &psnr(c), Fit::Pchip)),
+                pct(bd_rate(&msdb(a), &msdb(c), Fit::Cubic)),
                 pct(bd_rate(&msdb(a), &msdb(c), Fit::Pchip)),
+                db(bd_quality(&msdb(a), &msdb(c), Fit::Pchip)),
             );
         }
     }

@@ -64,7 +64,8 @@ impl Validator {
                 let file = ImageFile::new(header, chunks).to_bytes().map_err(|e| e.to_string())?;
                 bpp += file.len() as f64 * 8.0 / f64::from(img.width() * img.height());
                 // PSNR on the 8-bit output, as a user would see it.
-                let rec: Vec<f32> = coded.x_hat.clamp(0.0, 1.0).into_data().iter::<f32>().collect();
+                let x_hat = model.reconstruct(coded.latents, q, &device);
+                let rec: Vec<f32> = x_hat.clamp(0.0, 1.0).into_data().iter::<f32>().collect();
                 let (w, h) = (img.width() as usize, img.height() as usize);
                 let mut se = 0.0f64;
                 for (xx, yy, p) in img.enumerate_pixels() {
