@@ -163,10 +163,13 @@ impl<'m> Encoder<'m> {
         let mut chunks = Vec::new();
         for (t, tile) in layout.iter().enumerate() {
             let (tw, th) = tile.ext_size();
+            // Untiled images are read in place; only tiles are copied out.
             let part = if tiling.is_some() {
-                image::imageops::crop_imm(&src.rgb, tile.ext_x.0, tile.ext_y.0, tw, th).to_image()
+                std::borrow::Cow::Owned(
+                    image::imageops::crop_imm(&src.rgb, tile.ext_x.0, tile.ext_y.0, tw, th).to_image(),
+                )
             } else {
-                src.rgb.clone()
+                std::borrow::Cow::Borrowed(&src.rgb)
             };
             let x = pixels::to_tensor(&part, &self.model.device);
             let coded = m.net.quantise(&m.exact, x, self.quality.as_f64(), &m.scales);

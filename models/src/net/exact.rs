@@ -87,6 +87,21 @@ fn values<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
     t.into_data().iter::<f32>().collect()
 }
 
+/// Reorders a square kernel to `[ky][kx][ci][co]`; `plane(ci, co)` is the index of the
+/// `(ci, co)` k×k plane in the source layout.
+fn taps_last(src: &[f32], [cin, cout, k]: [usize; 3], plane: impl Fn(usize, usize) -> usize) -> Vec<f32> {
+    let mut w = vec![0f32; src.len()];
+    for ci in 0..cin {
+        for co in 0..cout {
+            let from = plane(ci, co) * k * k;
+            for t in 0..k * k {
+                w[(t * cin + ci) * cout + co] = src[from + t];
+            }
+        }
+    }
+    w
+}
+
 impl Layer {
     fn conv(c: &Conv2d) -> Result<Self, String> {
         let [cout, cin, kh, kw] = c.weight.dims();
@@ -97,18 +112,8 @@ impl Layer {
         if kh != kw || c.stride[0] != c.stride[1] || c.groups != 1 || c.dilation != [1, 1] {
             return Err("unsupported conv geometry".into());
         }
-        let src = values(c.weight.val());
-        let mut w = vec![0f32; src.len()];
-        for co in 0..cout {
-            for ci in 0..cin {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        w[((ky * kw + kx) * cin + ci) * cout + co] =
-                            src[((co * cin + ci) * kh + ky) * kw + kx];
-                    }
-                }
-            }
-        }
+        // Burn stores conv kernels `[co][ci][ky][kx]`.
+        let w = taps_last(&values(c.weight.val()), [cin, cout, kh], |ci, co| co * cin + ci);
         let b = c.bias.as_ref().map_or_else(|| vec![0.0; cout], |b| values(b.val()));
         Ok(Self { kind: Kind::Conv { stride: c.stride[0], pad }, k: kh, cin, cout, w, b })
     }
@@ -124,18 +129,8 @@ impl Layer {
         {
             return Err("unsupported transposed-conv geometry".into());
         }
-        let src = values(d.weight.val());
-        let mut w = vec![0f32; src.len()];
-        for ci in 0..cin {
-            for co in 0..cout {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        w[((ky * kw + kx) * cin + ci) * cout + co] =
-                            src[((ci * cout + co) * kh + ky) * kw + kx];
-                    }
-                }
-            }
-        }
+        // Burn stores transposed-conv kernels `[ci][co][ky][kx]`.
+        let w = taps_last(&values(d.weight.val()), [cin, cout, kh], |ci, co| ci * cout + co);
         let b = d.bias.as_ref().map_or_else(|| vec![0.0; cout], |b| values(b.val()));
         let kind = Kind::Deconv { stride: d.stride[0], pad: d.padding[0], pad_out: d.padding_out[0] };
         Ok(Self { kind, k: kh, cin, cout, w, b })
