@@ -15,8 +15,13 @@ use crate::header::{ColourSpace, ImageHeader, ModelId, Quality, Tiling};
 pub const MAGIC: [u8; 8] = [0x89, b'L', b'I', b'C', b'\r', b'\n', 0x1a, b'\n'];
 /// The format major version this crate reads and writes.
 pub const MAJOR_VERSION: u8 = 1;
-/// The format minor version this crate writes.
-pub const MINOR_VERSION: u8 = 0;
+/// The newest format minor version this crate reads and writes.
+pub const MINOR_VERSION: u8 = 1;
+/// The minor version image files are written with: images need nothing added after 1.0, and
+/// writing the oldest version that can express a file lets the most readers open it.
+pub const IMAGE_MINOR_VERSION: u8 = 0;
+/// The minor version that introduced video (stream kind 1).
+pub const VIDEO_MINOR_VERSION: u8 = 1;
 /// Size of the fixed preamble (magic, versions, kind, flags, header length).
 pub const PREAMBLE_LEN: usize = 16;
 /// Largest header body a reader accepts.
@@ -31,16 +36,34 @@ const V1_0_HEADER_FIXED_LEN: usize = 1 + 32 + 2 + 4 + 4 + 1 + 1 + 1 + 4 + 4 + 2;
 pub enum StreamKind {
     /// A single still image.
     Image = 0,
-    /// A video sequence (kind byte 1). Its layout is reserved for a later minor revision, so
-    /// v1.0 readers refuse it with [`BitstreamError::UnsupportedStreamKind`].
+    /// A video sequence (kind byte 1, format 1.1 and later; see `video`).
     Video = 1,
+}
+
+impl std::fmt::Display for StreamKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StreamKind::Image => "an image",
+            StreamKind::Video => "a video",
+        })
+    }
+}
+
+impl StreamKind {
+    pub(crate) fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            0 => Some(Self::Image),
+            1 => Some(Self::Video),
+            _ => None,
+        }
+    }
 }
 
 /// A parsed (or to-be-written) image file: its header and its chunks in table order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageFile<'a> {
     /// Minor format version the file was written with. [`ImageFile::to_bytes`] always
-    /// writes [`MINOR_VERSION`]: a writer can only produce the fields it knows.
+    /// writes [`IMAGE_MINOR_VERSION`]: a writer can only produce the fields it knows.
     pub minor_version: u8,
     /// The header.
     pub header: ImageHeader,
@@ -51,7 +74,7 @@ pub struct ImageFile<'a> {
 impl<'a> ImageFile<'a> {
     /// A file of the current minor version.
     pub fn new(header: ImageHeader, chunks: Vec<Chunk<'a>>) -> Self {
-        Self { minor_version: MINOR_VERSION, header, chunks }
+        Self { minor_version: IMAGE_MINOR_VERSION, header, chunks }
     }
 
     /// The first chunk of the given type, tile and index.
@@ -65,113 +88,10 @@ impl<'a> ImageFile<'a> {
     /// chunk list, both bounded by `data.len()`.
     pub fn parse(data: &'a [u8]) -> Result<Self> {
         let mut cur = Cursor::new(data);
-        let magic: [u8; 8] = cur.array("magic")?;
-        if magic != MAGIC {
-            return Err(BitstreamError::BadMagic);
-        }
-        let major = cur.u8("major version")?;
-        let minor = cur.u8("minor version")?;
-        if major != MAJOR_VERSION {
-            return Err(BitstreamError::UnsupportedVersion { major, minor, supported: MAJOR_VERSION });
-        }
-        let kind = cur.u8("stream kind")?;
-        if kind != StreamKind::Image as u8 {
-            return Err(BitstreamError::UnsupportedStreamKind(kind));
-        }
-        let flags_offset = cur.pos();
-        let flags = cur.u8("flags")?;
-        if flags != 0 {
-            return Err(invalid(
-                "flags",
-                flags_offset,
-                format!("{flags:#04x}: no flags are defined, must be 0"),
-            ));
-        }
-        let header_len_offset = cur.pos();
-        let header_len = cur.u32("header length")?;
-        if header_len > MAX_HEADER_LEN {
-            return Err(invalid(
-                "header length",
-                header_len_offset,
-                format!("{header_len} exceeds {MAX_HEADER_LEN}"),
-            ));
-        }
-        // Check the CRC before interpreting the body, so that a corrupt header is reported as
-        // corruption rather than as whichever field the damage happened to hit.
-        let body_offset = cur.pos();
-        let body = cur.take(header_len as usize, "header body")?;
-        let protected = cur.since(0);
-        let stored = cur.u32("header CRC")?;
-        check_crc("header", 0, protected, stored)?;
+        let (minor, body, body_offset) = parse_preamble(&mut cur, StreamKind::Image)?;
         let header = parse_header_body(body, body_offset, minor)?;
 
-        let table_offset = cur.pos();
-        let count = cur.u32("chunk count")? as usize;
-        // Bound the table by the bytes present *before* allocating anything for it.
-        let needed = count.saturating_mul(CHUNK_ENTRY_LEN).saturating_add(4);
-        if needed > cur.remaining() {
-            return Err(BitstreamError::Truncated {
-                what: "chunk table",
-                offset: cur.pos(),
-                needed,
-                available: cur.remaining(),
-            });
-        }
-        let mut entries = Vec::with_capacity(count);
-        for entry in 0..count {
-            let offset = cur.pos();
-            let fourcc = FourCc(cur.array("chunk type")?);
-            let tile = cur.u32("chunk tile")?;
-            let index = cur.u16("chunk index")?;
-            let flags = cur.u16("chunk flags")?;
-            let len = cur.u32("chunk length")?;
-            let crc = cur.u32("chunk CRC")?;
-            entries.push((offset, fourcc, tile, index, flags, len, crc, entry));
-        }
-        let table_bytes = cur.since(table_offset);
-        let stored = cur.u32("chunk table CRC")?;
-        check_crc("chunk table", table_offset, table_bytes, stored)?;
-
-        let payload_offset = cur.pos();
-        let claimed: u64 = entries.iter().map(|e| u64::from(e.5)).sum();
-        let available = cur.remaining() as u64;
-        if claimed != available {
-            return Err(BitstreamError::PayloadSizeMismatch { claimed, available, offset: payload_offset });
-        }
-
-        let tiles = header.tile_count();
-        let mut seen = HashSet::with_capacity(count);
-        let mut chunks = Vec::with_capacity(count);
-        for (offset, fourcc, tile, index, flags, len, crc, entry) in entries {
-            if !fourcc.is_well_formed() {
-                return Err(invalid("chunk type", offset, format!("{fourcc} is not a valid type code")));
-            }
-            if fourcc.is_critical() && !FourCc::KNOWN_CRITICAL.contains(&fourcc) {
-                return Err(BitstreamError::UnknownCriticalChunk { fourcc, entry, offset });
-            }
-            if u64::from(tile) >= tiles {
-                return Err(invalid(
-                    "chunk tile",
-                    offset + 4,
-                    format!("tile {tile} but the image has {tiles}"),
-                ));
-            }
-            if flags != 0 {
-                return Err(invalid("chunk flags", offset + 10, format!("{flags:#06x}: must be 0")));
-            }
-            if !seen.insert((fourcc, tile, index)) {
-                return Err(BitstreamError::DuplicateChunk { fourcc, tile, index, entry, offset });
-            }
-            let at = cur.pos();
-            let payload = cur.take(len as usize, "chunk payload")?;
-            check_crc_with(
-                || format!("chunk {entry} ({fourcc} tile {tile} index {index})"),
-                at,
-                payload,
-                crc,
-            )?;
-            chunks.push(Chunk { fourcc, tile, index, payload: Cow::Borrowed(payload) });
-        }
+        let chunks = parse_chunk_table(&mut cur, header.tile_count())?;
         Ok(Self { minor_version: minor, header, chunks })
     }
 
@@ -179,60 +99,15 @@ impl<'a> ImageFile<'a> {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let unwritable = |e: BitstreamError| BitstreamError::Unwritable(e.to_string());
         self.header.validate(PREAMBLE_LEN).map_err(unwritable)?;
-        let tiles = self.header.tile_count();
-        let mut seen = HashSet::new();
-        for c in &self.chunks {
-            if !c.fourcc.is_well_formed() {
-                return Err(BitstreamError::Unwritable(format!(
-                    "chunk type {} is not a valid type code",
-                    c.fourcc
-                )));
-            }
-            if u64::from(c.tile) >= tiles {
-                return Err(BitstreamError::Unwritable(format!(
-                    "chunk {} names tile {} of {tiles}",
-                    c.fourcc, c.tile
-                )));
-            }
-            if !seen.insert((c.fourcc, c.tile, c.index)) {
-                return Err(BitstreamError::Unwritable(format!(
-                    "duplicate chunk {} tile {} index {}",
-                    c.fourcc, c.tile, c.index
-                )));
-            }
-            if u32::try_from(c.payload.len()).is_err() {
-                return Err(BitstreamError::Unwritable(format!("chunk {} is larger than 4 GiB", c.fourcc)));
-            }
-        }
-        let count = u32::try_from(self.chunks.len())
-            .map_err(|_| BitstreamError::Unwritable("more than 2^32 chunks".into()))?;
-
+        check_chunks_writable(&self.chunks, self.header.tile_count())?;
         let body = header_body(&self.header);
         let payload_len: usize = self.chunks.iter().map(|c| c.payload.len()).sum();
         let mut out = Vec::with_capacity(
             PREAMBLE_LEN + body.len() + 8 + self.chunks.len() * CHUNK_ENTRY_LEN + 4 + payload_len,
         );
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&[MAJOR_VERSION, MINOR_VERSION, StreamKind::Image as u8, 0]);
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&crc32c::crc32c(&out).to_le_bytes());
+        write_preamble(&mut out, StreamKind::Image, IMAGE_MINOR_VERSION, &body);
 
-        let table_start = out.len();
-        out.extend_from_slice(&count.to_le_bytes());
-        for c in &self.chunks {
-            out.extend_from_slice(&c.fourcc.0);
-            out.extend_from_slice(&c.tile.to_le_bytes());
-            out.extend_from_slice(&c.index.to_le_bytes());
-            out.extend_from_slice(&0u16.to_le_bytes());
-            out.extend_from_slice(&(c.payload.len() as u32).to_le_bytes());
-            out.extend_from_slice(&crc32c::crc32c(&c.payload).to_le_bytes());
-        }
-        let table_crc = crc32c::crc32c(&out[table_start..]);
-        out.extend_from_slice(&table_crc.to_le_bytes());
-        for c in &self.chunks {
-            out.extend_from_slice(&c.payload);
-        }
+        write_chunk_table(&mut out, &self.chunks);
         Ok(out)
     }
 
@@ -246,15 +121,198 @@ impl<'a> ImageFile<'a> {
     }
 }
 
-fn invalid(field: &'static str, offset: usize, reason: String) -> BitstreamError {
+/// Reads the preamble, the header body and its CRC (§2, §4), checking the stream kind; returns
+/// the minor version, the body and the body's offset. Shared by images and videos.
+pub(crate) fn parse_preamble<'a>(cur: &mut Cursor<'a>, expect: StreamKind) -> Result<(u8, &'a [u8], usize)> {
+    let magic: [u8; 8] = cur.array("magic")?;
+    if magic != MAGIC {
+        return Err(BitstreamError::BadMagic);
+    }
+    let major = cur.u8("major version")?;
+    let minor = cur.u8("minor version")?;
+    if major != MAJOR_VERSION {
+        return Err(BitstreamError::UnsupportedVersion { major, minor, supported: MAJOR_VERSION });
+    }
+    let kind = cur.u8("stream kind")?;
+    match StreamKind::from_u8(kind) {
+        None => return Err(BitstreamError::UnsupportedStreamKind(kind)),
+        Some(found) if found != expect => {
+            return Err(BitstreamError::WrongStreamKind { found, expected: expect });
+        }
+        Some(StreamKind::Video) if minor < VIDEO_MINOR_VERSION => {
+            return Err(invalid(
+                "minor version",
+                9,
+                format!("{minor}: video needs format 1.{VIDEO_MINOR_VERSION}"),
+            ));
+        }
+        Some(_) => {}
+    }
+    let flags_offset = cur.pos();
+    let flags = cur.u8("flags")?;
+    if flags != 0 {
+        return Err(invalid("flags", flags_offset, format!("{flags:#04x}: no flags are defined, must be 0")));
+    }
+    let header_len_offset = cur.pos();
+    let header_len = cur.u32("header length")?;
+    if header_len > MAX_HEADER_LEN {
+        return Err(invalid(
+            "header length",
+            header_len_offset,
+            format!("{header_len} exceeds {MAX_HEADER_LEN}"),
+        ));
+    }
+    // Check the CRC before interpreting the body, so that a corrupt header is reported as
+    // corruption rather than as whichever field the damage happened to hit.
+    let body_offset = cur.pos();
+    let body = cur.take(header_len as usize, "header body")?;
+    let protected = cur.since(0);
+    let stored = cur.u32("header CRC")?;
+    check_crc("header", 0, protected, stored)?;
+    Ok((minor, body, body_offset))
+}
+
+/// Appends preamble, header body and header CRC for a file of `kind` and `minor` version.
+pub(crate) fn write_preamble(out: &mut Vec<u8>, kind: StreamKind, minor: u8, body: &[u8]) {
+    let start = out.len();
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[MAJOR_VERSION, minor, kind as u8, 0]);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+    let crc = crc32c::crc32c(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// Parses a chunk table (§5) at the cursor and the payloads after it, which must fill the
+/// rest of the cursor's input exactly; `tiles` bounds the entries' tile numbers. Shared by
+/// image files and video frame packets.
+pub(crate) fn parse_chunk_table<'a>(cur: &mut Cursor<'a>, tiles: u64) -> Result<Vec<Chunk<'a>>> {
+    let table_offset = cur.pos();
+    let count = cur.u32("chunk count")? as usize;
+    // Bound the table by the bytes present *before* allocating anything for it.
+    let needed = count.saturating_mul(CHUNK_ENTRY_LEN).saturating_add(4);
+    if needed > cur.remaining() {
+        return Err(BitstreamError::Truncated {
+            what: "chunk table",
+            offset: cur.pos(),
+            needed,
+            available: cur.remaining(),
+        });
+    }
+    let mut entries = Vec::with_capacity(count);
+    for entry in 0..count {
+        let offset = cur.pos();
+        let fourcc = FourCc(cur.array("chunk type")?);
+        let tile = cur.u32("chunk tile")?;
+        let index = cur.u16("chunk index")?;
+        let flags = cur.u16("chunk flags")?;
+        let len = cur.u32("chunk length")?;
+        let crc = cur.u32("chunk CRC")?;
+        entries.push((offset, fourcc, tile, index, flags, len, crc, entry));
+    }
+    let table_bytes = cur.since(table_offset);
+    let stored = cur.u32("chunk table CRC")?;
+    check_crc("chunk table", table_offset, table_bytes, stored)?;
+
+    let payload_offset = cur.pos();
+    let claimed: u64 = entries.iter().map(|e| u64::from(e.5)).sum();
+    let available = cur.remaining() as u64;
+    if claimed != available {
+        return Err(BitstreamError::PayloadSizeMismatch { claimed, available, offset: payload_offset });
+    }
+
+    let mut seen = HashSet::with_capacity(count);
+    let mut chunks = Vec::with_capacity(count);
+    for (offset, fourcc, tile, index, flags, len, crc, entry) in entries {
+        if !fourcc.is_well_formed() {
+            return Err(invalid("chunk type", offset, format!("{fourcc} is not a valid type code")));
+        }
+        if fourcc.is_critical() && !FourCc::KNOWN_CRITICAL.contains(&fourcc) {
+            return Err(BitstreamError::UnknownCriticalChunk { fourcc, entry, offset });
+        }
+        if u64::from(tile) >= tiles {
+            return Err(invalid("chunk tile", offset + 4, format!("tile {tile} but the image has {tiles}")));
+        }
+        if flags != 0 {
+            return Err(invalid("chunk flags", offset + 10, format!("{flags:#06x}: must be 0")));
+        }
+        if !seen.insert((fourcc, tile, index)) {
+            return Err(BitstreamError::DuplicateChunk { fourcc, tile, index, entry, offset });
+        }
+        let at = cur.pos();
+        let payload = cur.take(len as usize, "chunk payload")?;
+        check_crc_with(|| format!("chunk {entry} ({fourcc} tile {tile} index {index})"), at, payload, crc)?;
+        chunks.push(Chunk { fourcc, tile, index, payload: Cow::Borrowed(payload) });
+    }
+    Ok(chunks)
+}
+
+/// Checks chunks as [`parse_chunk_table`] would, before anything is written.
+pub(crate) fn check_chunks_writable(chunks: &[Chunk<'_>], tiles: u64) -> Result<()> {
+    let mut seen = HashSet::new();
+    for c in chunks {
+        if !c.fourcc.is_well_formed() {
+            return Err(BitstreamError::Unwritable(format!(
+                "chunk type {} is not a valid type code",
+                c.fourcc
+            )));
+        }
+        if u64::from(c.tile) >= tiles {
+            return Err(BitstreamError::Unwritable(format!(
+                "chunk {} names tile {} of {tiles}",
+                c.fourcc, c.tile
+            )));
+        }
+        if !seen.insert((c.fourcc, c.tile, c.index)) {
+            return Err(BitstreamError::Unwritable(format!(
+                "duplicate chunk {} tile {} index {}",
+                c.fourcc, c.tile, c.index
+            )));
+        }
+        if u32::try_from(c.payload.len()).is_err() {
+            return Err(BitstreamError::Unwritable(format!("chunk {} is larger than 4 GiB", c.fourcc)));
+        }
+    }
+    if u32::try_from(chunks.len()).is_err() {
+        return Err(BitstreamError::Unwritable("more than 2^32 chunks".into()));
+    }
+    Ok(())
+}
+
+/// Appends a chunk table and the payloads (§5); the chunks must have passed
+/// [`check_chunks_writable`].
+pub(crate) fn write_chunk_table(out: &mut Vec<u8>, chunks: &[Chunk<'_>]) {
+    let table_start = out.len();
+    out.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
+    for c in chunks {
+        out.extend_from_slice(&c.fourcc.0);
+        out.extend_from_slice(&c.tile.to_le_bytes());
+        out.extend_from_slice(&c.index.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&(c.payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc32c::crc32c(&c.payload).to_le_bytes());
+    }
+    let table_crc = crc32c::crc32c(&out[table_start..]);
+    out.extend_from_slice(&table_crc.to_le_bytes());
+    for c in chunks {
+        out.extend_from_slice(&c.payload);
+    }
+}
+
+pub(crate) fn invalid(field: &'static str, offset: usize, reason: String) -> BitstreamError {
     BitstreamError::InvalidField { field, offset, reason }
 }
 
-fn check_crc(what: &str, offset: usize, bytes: &[u8], stored: u32) -> Result<()> {
+pub(crate) fn check_crc(what: &str, offset: usize, bytes: &[u8], stored: u32) -> Result<()> {
     check_crc_with(|| what.to_owned(), offset, bytes, stored)
 }
 
-fn check_crc_with(what: impl FnOnce() -> String, offset: usize, bytes: &[u8], stored: u32) -> Result<()> {
+pub(crate) fn check_crc_with(
+    what: impl FnOnce() -> String,
+    offset: usize,
+    bytes: &[u8],
+    stored: u32,
+) -> Result<()> {
     let computed = crc32c::crc32c(bytes);
     if computed == stored {
         Ok(())
@@ -332,7 +390,7 @@ fn parse_header_body(body: &[u8], base: usize, minor: u8) -> Result<ImageHeader>
 }
 
 /// Turns body-relative truncation offsets into file offsets.
-fn rebase(e: BitstreamError, base: usize) -> BitstreamError {
+pub(crate) fn rebase(e: BitstreamError, base: usize) -> BitstreamError {
     match e {
         BitstreamError::Truncated { what, offset, needed, available } => {
             BitstreamError::Truncated { what, offset: offset + base, needed, available }

@@ -15,6 +15,12 @@ impl<'a> Cursor<'a> {
         Self { data, pos: 0 }
     }
 
+    /// A cursor over `data` starting at `pos` (clamped to its end), so offsets in errors are
+    /// offsets into `data`.
+    pub(crate) fn at(data: &'a [u8], pos: usize) -> Self {
+        Self { data, pos: pos.min(data.len()) }
+    }
+
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
@@ -51,6 +57,10 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array(what)?))
+    }
+
+    pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array(what)?))
     }
 
     /// The bytes from `start` up to the current position (for CRC checks).

@@ -36,6 +36,15 @@ pub enum BitstreamError {
     /// The stream kind byte names a kind this decoder cannot read.
     #[error("unsupported stream kind {0} at offset 10")]
     UnsupportedStreamKind(u8),
+    /// The file is a lic file of another kind (a video where an image was expected, or the
+    /// reverse).
+    #[error("this lic file holds {found} where {expected} was expected")]
+    WrongStreamKind {
+        /// The kind the file holds.
+        found: crate::container::StreamKind,
+        /// The kind the caller asked for.
+        expected: crate::container::StreamKind,
+    },
     /// A stored CRC-32C does not match the bytes it protects: the file is corrupt.
     #[error(
         "corrupt file: CRC-32C mismatch in {what} (stored {stored:#010x}, computed {computed:#010x}) at offset {offset}"

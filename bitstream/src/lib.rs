@@ -29,13 +29,19 @@ mod container;
 mod cursor;
 mod error;
 mod header;
+mod video;
 
 pub use chunk::{Chunk, FourCc};
 pub use container::{
-    CHUNK_ENTRY_LEN, ImageFile, MAGIC, MAJOR_VERSION, MAX_HEADER_LEN, MINOR_VERSION, PREAMBLE_LEN, StreamKind,
+    CHUNK_ENTRY_LEN, IMAGE_MINOR_VERSION, ImageFile, MAGIC, MAJOR_VERSION, MAX_HEADER_LEN, MINOR_VERSION,
+    PREAMBLE_LEN, StreamKind, VIDEO_MINOR_VERSION,
 };
 pub use error::{BitstreamError, Result};
 pub use header::{
     ColourSpace, ImageHeader, MAX_DIMENSION, MAX_MODEL_NAME_LEN, MAX_TILES, ModelId, Quality, TILE_ALIGN,
     Tiling,
+};
+pub use video::{
+    FramePacket, FrameType, MAX_GOP, PACKET_HEADER_LEN, PACKET_SYNC, Packets, SeekPoint, SequenceHeader,
+    TRAILER_LEN, TRAILER_MAGIC, VideoFile, VideoWriter,
 };

@@ -3,7 +3,7 @@
 
 mod common;
 
-use lic_bitstream::{BitstreamError, ImageFile, MAGIC};
+use lic_bitstream::{BitstreamError, ImageFile, MAGIC, StreamKind};
 
 /// Recomputes the header and chunk-table CRCs after a deliberate edit, so that the test
 /// reaches the semantic check behind them rather than the checksum.
@@ -111,11 +111,17 @@ fn later_minor_version_with_appended_fields_is_read() {
 }
 
 #[test]
-fn video_kind_is_refused_until_specified() {
+fn other_stream_kinds_are_refused() {
     let mut bytes = common::sample_bytes();
     bytes[10] = 1;
     refresh_crcs(&mut bytes);
-    assert_eq!(ImageFile::parse(&bytes), Err(BitstreamError::UnsupportedStreamKind(1)));
+    assert_eq!(
+        ImageFile::parse(&bytes),
+        Err(BitstreamError::WrongStreamKind { found: StreamKind::Video, expected: StreamKind::Image })
+    );
+    bytes[10] = 2;
+    refresh_crcs(&mut bytes);
+    assert_eq!(ImageFile::parse(&bytes), Err(BitstreamError::UnsupportedStreamKind(2)));
 }
 
 #[test]

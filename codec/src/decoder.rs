@@ -88,20 +88,11 @@ impl<'m> Decoder<'m> {
     }
 
     fn latents_of(&self, file: &ImageFile<'_>, t: u32, tile: &Tile) -> Result<Latents> {
-        let m = &self.model.inner;
         let (w, h) = tile.ext_size();
-        let (pw, ph) = (pixels::padded(w), pixels::padded(h));
-        let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
-        let z_chunk = file
-            .chunk(FourCc::HYPER_LATENT, t, 0)
-            .ok_or_else(|| CodecError::MissingChunk(format!("HYPZ tile {t}")))?;
-        let z = m.z_coder.decode(&z_chunk.payload, &z_table_indices(z_shape))?;
-        m.exact.run(&z, z_shape, |i, _mu, sigma| {
-            let bins: Vec<u16> = sigma.iter().map(|&s| m.scales.bin(s)).collect();
-            let chunk = file
-                .chunk(FourCc::LATENT, t, i as u16)
-                .ok_or_else(|| CodecError::MissingChunk(format!("LATY tile {t} slice {i}")))?;
-            Ok::<_, CodecError>(m.y_coder.decode(&chunk.payload, &bins)?)
+        let chunk = |fourcc, index| file.chunk(fourcc, t, index).map(|c| &*c.payload);
+        decode_latents(&self.model.inner, chunk, w, h, None).map_err(|e| match e {
+            CodecError::MissingChunk(what) => CodecError::MissingChunk(format!("{what} tile {t}")),
+            other => other,
         })
     }
 
@@ -190,4 +181,25 @@ impl<'m> Decoder<'m> {
         };
         Ok(Decoded { image, metadata: Metadata::from_file(&file) })
     }
+}
+
+/// Entropy-decodes the latent of one `w`×`h` picture (a tile or a video frame) from its
+/// `HYPZ` and `LATY` payloads (`chunk(type, index)`); with `prev`, as an inter frame.
+pub(crate) fn decode_latents<'c>(
+    m: &lic_models::CodecModel,
+    chunk: impl Fn(FourCc, u16) -> Option<&'c [u8]>,
+    w: u32,
+    h: u32,
+    prev: Option<&Latents>,
+) -> Result<Latents> {
+    let (pw, ph) = (pixels::padded(w), pixels::padded(h));
+    let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
+    let z_payload = chunk(FourCc::HYPER_LATENT, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
+    let z = m.z_coder.decode(z_payload, &z_table_indices(z_shape))?;
+    m.exact.run_with(&z, z_shape, prev, |i, _mu, sigma| {
+        let bins: Vec<u16> = sigma.iter().map(|&s| m.scales.bin(s)).collect();
+        let payload = chunk(FourCc::LATENT, i as u16)
+            .ok_or_else(|| CodecError::MissingChunk(format!("LATY slice {i}")))?;
+        Ok::<_, CodecError>(m.y_coder.decode(payload, &bins)?)
+    })
 }

@@ -171,18 +171,8 @@ impl<'m> Encoder<'m> {
             } else {
                 std::borrow::Cow::Borrowed(&src.rgb)
             };
-            let x = pixels::to_tensor(&part, &self.model.device);
-            let coded = m.net.quantise(&m.exact, x, self.quality.as_f64(), &m.scales);
-            let t = t as u32;
-            chunks.push(Chunk::new(
-                FourCc::HYPER_LATENT,
-                t,
-                0,
-                m.z_coder.encode(&coded.z_symbols, &coded.z_tables)?,
-            ));
-            for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
-                chunks.push(Chunk::new(FourCc::LATENT, t, i as u16, m.y_coder.encode(symbols, bins)?));
-            }
+            let (coded, _) = encode_picture(self.model, &part, self.quality.as_f64(), t as u32, None)?;
+            chunks.extend(coded);
         }
         if let Some(a) = &src.alpha {
             chunks.push(Chunk::new(FourCc::ALPHA, 0, 0, alpha::encode(a)?));
@@ -204,4 +194,25 @@ impl<'m> Encoder<'m> {
         };
         Ok(ImageFile::new(header, chunks).to_bytes()?)
     }
+}
+
+/// Codes one picture (a tile or a video frame; an inter frame when `prev`, the previous
+/// frame's decoded latent, is given): its `HYPZ` and `LATY` chunks for tile `t`, and the
+/// latent a decoder will reconstruct from them.
+pub(crate) fn encode_picture(
+    model: &Model,
+    rgb: &image::RgbImage,
+    quality: f64,
+    t: u32,
+    prev: Option<&lic_models::net::Latents>,
+) -> Result<(Vec<Chunk<'static>>, lic_models::net::Latents)> {
+    let m = &model.inner;
+    let x = pixels::to_tensor(rgb, &model.device);
+    let coded = m.net.quantise_with(&m.exact, x, quality, &m.scales, prev);
+    let mut chunks =
+        vec![Chunk::new(FourCc::HYPER_LATENT, t, 0, m.z_coder.encode(&coded.z_symbols, &coded.z_tables)?)];
+    for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
+        chunks.push(Chunk::new(FourCc::LATENT, t, i as u16, m.y_coder.encode(symbols, bins)?));
+    }
+    Ok((chunks, coded.latents))
 }

@@ -15,6 +15,9 @@ pub enum CodecError {
     /// A valid input that this version cannot code yet.
     #[error("not supported yet: {0}")]
     Unsupported(String),
+    /// The requested backend cannot run here (no GPU adapter, or a build without it).
+    #[error("backend unavailable: {0}")]
+    Backend(String),
     /// An argument out of range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

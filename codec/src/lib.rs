@@ -25,6 +25,7 @@ mod metadata;
 mod model;
 mod pixels;
 mod tiles;
+mod video;
 
 pub use decoder::{DEFAULT_MAX_PIXELS, Decoded, Decoder};
 pub use encoder::{Encoder, QUALITY_RANGE, Targeted};
@@ -32,8 +33,10 @@ pub use error::{CodecError, Result};
 pub use image_format::{LicImageDecoder, register_image_format};
 pub use inspect::{ChunkInfo, FileInfo, inspect};
 pub use lic_bitstream as bitstream;
+pub use lic_bitstream::FrameType;
 pub use lic_models::net::Latents;
 pub use metadata::Metadata;
 pub use model::{Backend, Model};
 pub use pixels::{reduces_depth, to_tensor as image_to_tensor};
 pub use tiles::AUTO_TILE_PIXELS;
+pub use video::{EncodedFrame, Frames, VideoDecoder, VideoEncoder, VideoFrame};

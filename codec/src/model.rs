@@ -8,21 +8,100 @@ use lic_models::{CodecModel, Weights};
 
 use crate::error::Result;
 
-/// Where the networks run.
+/// Where the analysis and synthesis transforms run.
+///
+/// The entropy-parameter networks always run in lic's exact CPU path, so a file coded on one
+/// backend decodes to the same latents on any other (FORMAT.md §7); only reconstructed pixels
+/// may differ in their last bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Backend {
-    /// The best available: today the CPU.
+    /// A hardware GPU through wgpu when one is present, else the CPU. A software Vulkan device
+    /// (lavapipe, SwiftShader) is slower than the CPU backend, so `Auto` never picks one.
     #[default]
     Auto,
     /// Burn's `flex` CPU backend.
     Cpu,
+    /// A GPU through wgpu (Vulkan, Metal or DX12): the first high-power adapter wgpu finds,
+    /// software devices included. An error when none can be opened.
+    Gpu,
 }
 
 impl Backend {
-    pub(crate) fn device(self) -> Device {
+    /// Opens this backend's device: the device, and a description for reports.
+    fn open(self) -> Result<(Device, Resolved)> {
+        let cpu = || (Device::flex(), Resolved { kind: "cpu", adapter: "flex (CPU)".into() });
+        let gpu = |g: &gpu::Gpu| (g.device.clone(), Resolved { kind: "gpu", adapter: g.adapter.clone() });
         match self {
-            Backend::Auto | Backend::Cpu => Device::flex(),
+            Backend::Cpu => Ok(cpu()),
+            Backend::Gpu => gpu::device().map(gpu),
+            Backend::Auto => Ok(match gpu::device() {
+                Ok(g) if g.hardware => gpu(g),
+                _ => cpu(),
+            }),
         }
+    }
+}
+
+/// What a [`Backend`] resolved to on this machine.
+#[derive(Clone, Debug)]
+struct Resolved {
+    kind: &'static str,
+    adapter: String,
+}
+
+/// The process's one wgpu device. Burn's wgpu runtime is registered process-wide and cannot be
+/// initialised twice, so the outcome of the first attempt is kept, success or failure.
+#[cfg(feature = "gpu")]
+mod gpu {
+    use std::sync::OnceLock;
+
+    use burn::tensor::Device;
+    use burn::tensor::wgpu::wgpu::DeviceType;
+
+    use crate::error::{CodecError, Result};
+
+    pub(super) struct Gpu {
+        pub(super) device: Device,
+        /// False for software rasterisers, which wgpu reports as CPU devices.
+        pub(super) hardware: bool,
+        /// Adapter name, graphics API and driver, for reports.
+        pub(super) adapter: String,
+    }
+
+    static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
+
+    pub(super) fn device() -> Result<&'static Gpu> {
+        GPU.get_or_init(|| {
+            let (device, setup) = Device::wgpu_options().init_with_setup().map_err(|e| e.to_string())?;
+            let info = setup.adapter.get_info();
+            Ok(Gpu {
+                device,
+                hardware: info.device_type != DeviceType::Cpu,
+                adapter: format!("{} ({:?}, {} {})", info.name, info.backend, info.driver, info.driver_info),
+            })
+        })
+        .as_ref()
+        .map_err(|e| CodecError::Backend(format!("no usable GPU through wgpu: {e}")))
+    }
+}
+
+#[cfg(not(feature = "gpu"))]
+#[allow(dead_code)] // the fields exist for the shape `Backend::open` expects
+mod gpu {
+    use burn::tensor::Device;
+
+    use crate::error::{CodecError, Result};
+
+    pub(super) struct Gpu {
+        pub(super) device: Device,
+        pub(super) hardware: bool,
+        pub(super) adapter: String,
+    }
+
+    pub(super) fn device() -> Result<&'static Gpu> {
+        Err(CodecError::Backend(
+            "this build of lic has no GPU backend (built without the `gpu` feature)".into(),
+        ))
     }
 }
 
@@ -31,6 +110,7 @@ impl Backend {
 pub struct Model {
     pub(crate) inner: Arc<CodecModel>,
     pub(crate) device: Device,
+    backend: Resolved,
 }
 
 impl Model {
@@ -50,12 +130,22 @@ impl Model {
     }
 
     fn from_weights(weights: Weights, backend: Backend) -> Result<Self> {
-        let device = backend.device();
-        Ok(Self { inner: Arc::new(CodecModel::load(weights, &device)?), device })
+        let (device, backend) = backend.open()?;
+        Ok(Self { inner: Arc::new(CodecModel::load(weights, &device)?), device, backend })
     }
 
     /// Name and SHA-256 of the weights, as coded files record them.
     pub fn id(&self) -> &lic_bitstream::ModelId {
         self.inner.weights.id()
+    }
+
+    /// Where the transforms run: `"cpu"` or `"gpu"` (what [`Backend::Auto`] resolved to).
+    pub fn backend_kind(&self) -> &'static str {
+        self.backend.kind
+    }
+
+    /// The device in words, e.g. `"flex (CPU)"` or a GPU adapter with its API and driver.
+    pub fn adapter(&self) -> &str {
+        &self.backend.adapter
     }
 }

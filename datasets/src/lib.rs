@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod motion;
+
 /// Environment variable naming the data root.
 pub const DATA_ENV: &str = "LIC_DATA";
 /// Data root used when neither `--data` nor `LIC_DATA` is given.

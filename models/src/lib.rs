@@ -23,5 +23,5 @@ pub const DEFAULT_MODEL_NAME: &str = "lic-default";
 /// The default model's weights, embedded so a fresh checkout codes with no download.
 /// Produced by `lic train --config configs/cpu-small.toml --export …` (see README.md here).
 pub static DEFAULT_WEIGHTS: &[u8] = include_bytes!("../weights/lic-default.safetensors");
-pub use package::{CONFIG_KEY, CodecModel, Z_TABLES, export};
+pub use package::{CONFIG_KEY, CodecModel, TEMPORAL, Z_TABLES, export, export_with};
 pub use weights::{Weights, weights_digest};

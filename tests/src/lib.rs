@@ -55,3 +55,10 @@ pub fn header(model: ModelId, width: u32, height: u32) -> ImageHeader {
         tiling: None,
     }
 }
+
+/// PSNR in dB over all RGB samples (the same definition `lic bench` reports).
+pub fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let se: f64 =
+        a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
+    10.0 * (255.0f64.powi(2) / (se / a.as_raw().len() as f64)).log10()
+}

@@ -1,6 +1,6 @@
 //! `lic`: the command line of the lic learned image codec.
 //!
-//! Subcommands arrive with the features behind them; today: `encode`, `decode`, `info`, `bench`, `train`.
+//! Subcommands: `encode`, `decode`, `info`, `bench`, `train`, `encode-video`, `decode-video`.
 
 mod bench;
 mod decode;
@@ -9,6 +9,8 @@ mod info;
 mod io;
 mod model_arg;
 mod train;
+mod video;
+mod video_io;
 
 use std::process::ExitCode;
 
@@ -32,8 +34,12 @@ enum Command {
     Info(info::InfoArgs),
     /// Rate–distortion and speed benchmark of lic and classical anchors.
     Bench(Box<bench::BenchArgs>),
-    /// Train (or resume training) the image model from a TOML config.
+    /// Train (or resume training) a model from a TOML config (image, or `kind = "temporal"`).
     Train(train::TrainArgs),
+    /// Encode a video (anything FFmpeg reads) into a .licv file.
+    EncodeVideo(video::EncodeVideoArgs),
+    /// Decode a .licv file into a y4m, mkv (FFV1) or mp4 (H.264) video.
+    DecodeVideo(video::DecodeVideoArgs),
 }
 
 /// A user-facing failure: printed as one line, exit status 1.
@@ -61,6 +67,8 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(&args),
         Command::Train(args) => train::run(&args).map_err(ToolError::Train),
         Command::Bench(args) => bench::run(&args).map_err(ToolError::Usage),
+        Command::EncodeVideo(args) => video::encode(&args),
+        Command::DecodeVideo(args) => video::decode(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

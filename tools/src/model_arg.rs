@@ -30,22 +30,12 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The backend's name in reports (`auto` resolves to the CPU in this build).
-    pub fn backend_name(&self) -> &'static str {
-        match self.backend {
-            BackendArg::Auto | BackendArg::Cpu => "cpu",
-            BackendArg::Gpu => "gpu",
-        }
-    }
-
     /// Loads the chosen model onto the chosen backend.
     pub fn load(&self) -> Result<Model, ToolError> {
         let backend = match self.backend {
             BackendArg::Auto => Backend::Auto,
             BackendArg::Cpu => Backend::Cpu,
-            BackendArg::Gpu => {
-                return Err(ToolError::Usage("--backend gpu: this build has no GPU backend yet".into()));
-            }
+            BackendArg::Gpu => Backend::Gpu,
         };
         let model = match &self.model {
             Some(path) => Model::from_path(path, backend),

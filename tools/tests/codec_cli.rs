@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use lic_tests::psnr;
 
 fn lic() -> Command {
     Command::cargo_bin("lic").expect("lic binary is built")
@@ -20,12 +21,6 @@ fn kodak() -> Option<PathBuf> {
         eprintln!("SKIPPED: no Kodak data at {}", root.display());
         None
     }
-}
-
-fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
-    let se: f64 =
-        a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
-    10.0 * (255.0f64.powi(2) / (se / a.as_raw().len() as f64)).log10()
 }
 
 fn roundtrip(input: &Path, dir: &Path, q: &str) -> image::DynamicImage {

@@ -17,6 +17,7 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use rayon::prelude::*;
 
 use super::model::{ImageModel, SCALE_MIN, Stack};
+use super::temporal::TemporalModel;
 
 /// A feature map, channels innermost (`[H][W][C]`).
 #[derive(Clone, Debug, PartialEq)]
@@ -212,16 +213,19 @@ impl ExactStack {
     }
 }
 
-/// The platform-independent entropy-parameter path of an [`ImageModel`].
+/// The platform-independent entropy-parameter path of an [`ImageModel`], and of its
+/// [`TemporalModel`] for inter frames when the model has one.
 #[derive(Clone, Debug)]
 pub struct ExactParams {
     h_s: ExactStack,
     slice_params: Vec<ExactStack>,
     slice_lrp: Vec<ExactStack>,
+    temporal: Option<Vec<(ExactStack, Layer)>>,
     slices: Vec<usize>,
 }
 
 /// What the path produced for one image.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Latents {
     /// Decoded latent `ŷ` (gains still applied), `[M][h][w]`.
     pub y_hat: Vec<f32>,
@@ -236,8 +240,33 @@ impl ExactParams {
             h_s: ExactStack::new(&net.h_s)?,
             slice_params: net.slice_params.iter().map(ExactStack::new).collect::<Result<_, _>>()?,
             slice_lrp: net.slice_lrp.iter().map(ExactStack::new).collect::<Result<_, _>>()?,
+            temporal: None,
             slices: net.slices.clone(),
         })
+    }
+
+    /// Adds the inter-frame parameter networks of `t`.
+    pub fn with_temporal(mut self, t: &TemporalModel) -> Result<Self, String> {
+        if t.slice_params.len() != self.slices.len() || t.skip.len() != self.slices.len() {
+            return Err(format!(
+                "{} temporal slice networks for {} slices",
+                t.slice_params.len(),
+                self.slices.len()
+            ));
+        }
+        let nets = t
+            .slice_params
+            .iter()
+            .zip(&t.skip)
+            .map(|(s, k)| Ok((ExactStack::new(s)?, Layer::conv(k)?)))
+            .collect::<Result<_, String>>()?;
+        self.temporal = Some(nets);
+        Ok(self)
+    }
+
+    /// Whether inter frames can be coded (the model has a temporal network).
+    pub fn has_temporal(&self) -> bool {
+        self.temporal.is_some()
     }
 
     /// From `ẑ` (`[C][h][w]` integers), slice by slice: computes each slice's means and
@@ -248,18 +277,50 @@ impl ExactParams {
         &self,
         z_hat: &[i32],
         z_shape: [usize; 3],
+        symbols: impl FnMut(usize, &[f32], &[f32]) -> Result<Vec<i32>, E>,
+    ) -> Result<Latents, E> {
+        self.run_with(z_hat, z_shape, None, symbols)
+    }
+
+    /// As [`ExactParams::run`], for an inter frame when `prev` (the previous frame's decoded
+    /// latent) is given: the temporal networks then predict each slice's mean and scale.
+    /// The caller checks [`ExactParams::has_temporal`] and the shape first; `prev` is ignored
+    /// (intra coding) when either does not hold.
+    pub fn run_with<E>(
+        &self,
+        z_hat: &[i32],
+        z_shape: [usize; 3],
+        prev: Option<&Latents>,
         mut symbols: impl FnMut(usize, &[f32], &[f32]) -> Result<Vec<i32>, E>,
     ) -> Result<Latents, E> {
         let [zc, zh, zw] = z_shape;
         let z: Vec<f32> = z_hat.iter().map(|&v| v as f32).collect();
         let hyper = self.h_s.forward(&Feature::from_chw(&z, zc, zh, zw));
         let (h, w) = (hyper.h, hyper.w);
+        let m: usize = self.slices.iter().sum();
+        let inter = match (prev, &self.temporal) {
+            (Some(p), Some(t)) if p.shape == [m, h, w] => Some((Feature::from_chw(&p.y_hat, m, h, w), t)),
+            _ => None,
+        };
         let mut decoded: Vec<Feature> = Vec::new();
         for (i, &s) in self.slices.iter().enumerate() {
             let mut parts = vec![&hyper];
             parts.extend(decoded.iter());
             let ctx = Feature::concat(&parts);
-            let params = self.slice_params[i].forward(&ctx);
+            let params = match &inter {
+                Some((prev, t)) => {
+                    let mut parts = vec![&hyper, prev];
+                    parts.extend(decoded.iter());
+                    let (net, skip) = &t[i];
+                    let mut p = net.forward(&Feature::concat(&parts));
+                    // Fixed order: the network's output, then the skip path's, added.
+                    for (a, b) in p.data.iter_mut().zip(&skip.forward(prev, false).data) {
+                        *a += b;
+                    }
+                    p
+                }
+                None => self.slice_params[i].forward(&ctx),
+            };
             let mu = params.to_chw(0, s);
             let sigma: Vec<f32> =
                 params.to_chw(s, s).into_iter().map(|v| v.abs().max(SCALE_MIN as f32)).collect();
@@ -270,7 +331,6 @@ impl ExactParams {
             let data = y.data.iter().zip(&lrp.data).map(|(&v, &r)| v + 0.5 * libm::tanhf(r)).collect();
             decoded.push(Feature { data, ..y });
         }
-        let m: usize = self.slices.iter().sum();
         let all = Feature::concat(&decoded.iter().collect::<Vec<_>>());
         Ok(Latents { y_hat: all.to_chw(0, m), shape: [m, h, w] })
     }

@@ -4,6 +4,7 @@ mod exact;
 mod factorized;
 mod gdn;
 mod model;
+mod temporal;
 
 pub use exact::{ExactParams, Latents};
 pub use factorized::{FactorizedPrior, TAIL_MASS};
@@ -12,3 +13,4 @@ pub use model::{
     Analysis, ForwardOutput, ImageModel, LAMBDAS, ModelConfig, QUALITIES, Quantised, SCALE_MIN, Stack,
     Synthesis, gaussian_likelihood, z_table_indices,
 };
+pub use temporal::TemporalModel;

@@ -48,7 +48,7 @@ impl ModelConfig {
     }
 }
 
-fn conv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
+pub(crate) fn conv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([cin, cout], [k, k])
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(k / 2, k / 2, k / 2, k / 2))
@@ -384,6 +384,19 @@ impl ImageModel {
         quality: f64,
         scales: &lic_entropy::ScaleTable,
     ) -> Quantised {
+        self.quantise_with(exact, x, quality, scales, None)
+    }
+
+    /// As [`ImageModel::quantise`], as an inter frame when `prev` (the previous frame's
+    /// decoded latent) is given and `exact` has a temporal network.
+    pub fn quantise_with(
+        &self,
+        exact: &ExactParams,
+        x: Tensor<4>,
+        quality: f64,
+        scales: &lic_entropy::ScaleTable,
+        prev: Option<&Latents>,
+    ) -> Quantised {
         let (gain, _) = self.gains(quality);
         let y = self.g_a.forward(x) * gain;
         let [_, _, yh, yw] = y.dims();
@@ -398,7 +411,7 @@ impl ImageModel {
         let mut start = 0;
         let z_shape = [zc, zh, zw];
         let latents = exact
-            .run(&z_symbols, z_shape, |i, mu, sigma| {
+            .run_with(&z_symbols, z_shape, prev, |i, mu, sigma| {
                 let n = self.slices[i] * yh * yw;
                 let ys = &y_values[start..start + n];
                 start += n;

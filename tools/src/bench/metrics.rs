@@ -11,6 +11,20 @@ pub fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
     10.0 * (255.0f64 * 255.0 / mse).log10()
 }
 
+/// PSNR of the luma plane (BT.601 weights on 8-bit RGB, full range), in dB: the Y-PSNR video
+/// papers report.
+pub fn psnr_y(a: &RgbImage, b: &RgbImage) -> f64 {
+    let luma = |p: &[u8]| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
+    let se: f64 = a
+        .as_raw()
+        .chunks_exact(3)
+        .zip(b.as_raw().chunks_exact(3))
+        .map(|(x, y)| (luma(x) - luma(y)).powi(2))
+        .sum();
+    let mse = se / (a.as_raw().len() / 3) as f64;
+    10.0 * (255.0f64 * 255.0 / mse).log10()
+}
+
 const WEIGHTS: [f64; 5] = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
 const WIN: usize = 11;
 

@@ -10,6 +10,7 @@ pub mod bd;
 pub mod metrics;
 mod plot;
 mod report;
+pub mod video;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,6 +36,8 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Combine the folders of `--shard` runs into one set of results, tables and plots.
     Merge(MergeArgs),
+    /// Video: lic-video vs lic all-intra, x264 and x265 on clips (bpp, PSNR RGB/Y, BD-rate).
+    Video(Box<video::VideoBenchArgs>),
 }
 
 /// Options that shape the outputs, shared by a run and a merge.
@@ -154,6 +157,7 @@ const FORMAT: &str = "lic-bench-1";
 pub fn run(args: &BenchArgs) -> Result<(), String> {
     match &args.command {
         Some(BenchCommand::Merge(m)) => merge(m),
+        Some(BenchCommand::Video(v)) => video::run(v),
         None => run_tasks(&args.run),
     }
 }
@@ -227,7 +231,7 @@ fn run_tasks(args: &RunArgs) -> Result<(), String> {
         tasks.iter().filter_map(|&(i, c)| if let Codec::Lic(q) = c { Some((i, q)) } else { None }).collect();
     if !lic_tasks.is_empty() {
         let model = args.model.load().map_err(|e| e.to_string())?;
-        let backend = args.model.backend_name();
+        let backend = model.backend_kind();
         let tiling = args.tile.map(|t| (t > 0).then_some((t, args.overlap)));
         let name = match tiling {
             Some(Some((t, o))) => format!("lic-tile{t}-ov{o}"),

@@ -32,6 +32,11 @@ impl PatchSource {
         Ok(Self { images })
     }
 
+    /// A random image.
+    pub fn pick(&self, rng: &mut impl Rng) -> &image::RgbImage {
+        &self.images[rng.random_range(0..self.images.len())]
+    }
+
     /// Number of images.
     pub fn len(&self) -> usize {
         self.images.len()

@@ -1,4 +1,5 @@
-//! `lic train`: rate–distortion training of the variable-rate image model.
+//! `lic train`: rate–distortion training of the variable-rate image model, and (configs with
+//! `kind = "temporal"`) rate training of the inter-frame entropy model (`temporal.rs`).
 //!
 //! Loss per batch: `λ_q · 255² · MSE + bpp`, the quality level `q` drawn uniformly from the
 //! eight-level ladder per batch; uniform noise stands in for quantisation in the rate terms
@@ -8,6 +9,7 @@
 mod checkpoint;
 mod config;
 mod data;
+mod temporal;
 mod validate;
 
 use std::io::Write;
@@ -81,6 +83,11 @@ fn export(config: &TrainConfig, path: &std::path::Path, force: bool) -> Result<(
 
 /// Runs (or resumes) a training run.
 pub fn run(args: &TrainArgs) -> Result<(), String> {
+    let text = std::fs::read_to_string(&args.config)
+        .map_err(|e| format!("cannot read {}: {e}", args.config.display()))?;
+    if let Some(t) = temporal::TemporalConfig::parse(&text, &args.config)? {
+        return temporal::run(&t, args);
+    }
     let config = TrainConfig::load(&args.config)?;
     if let Some(path) = &args.export {
         return export(&config, path, args.force);

@@ -1,0 +1,333 @@
+//! `lic train` for the inter-frame entropy model (a config with `kind = "temporal"`).
+//!
+//! The image model is frozen: its transforms, gains and hyperprior are the video codec's
+//! too, so distortion does not depend on the temporal networks and the loss is the rate
+//! alone — the bits per pixel of frame `t`'s latent given the hyperprior and frame `t−1`'s
+//! latent. Frame pairs are synthesised from the photo crops with a random camera motion
+//! (`lic_datasets::motion`); `ŷ_{t−1}` is approximated by `round(y_{t−1})`, which has the
+//! quantisation error of a decoded latent. Training starts from the image model's slice
+//! networks with zero weights on the new input, i.e. from intra coding.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
+use burn::tensor::{Device, Tensor, TensorData};
+use lic_datasets::motion::Motion;
+use lic_models::net::{ImageModel, QUALITIES, TemporalModel};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::TrainArgs;
+use super::checkpoint::{self, Progress};
+use super::config::TrainConfig;
+
+/// A temporal run's configuration. Unknown keys are errors.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemporalConfig {
+    /// Must be `"temporal"`.
+    pub kind: String,
+    /// The image model's training config: its checkpoint is the frozen base, and the
+    /// export writes both into one weights file.
+    pub image_config: PathBuf,
+    /// Seed for crops, motions, qualities and noise.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Photo folders to synthesise motion from (relative to the data root).
+    #[serde(default = "default_datasets")]
+    pub datasets: Vec<PathBuf>,
+    /// Where checkpoints and the CSV log go.
+    pub out: PathBuf,
+    /// Square frame size (multiple of 64), cropped from inside the photos.
+    pub patch: usize,
+    /// Frame pairs per batch.
+    pub batch: usize,
+    /// Total optimiser steps.
+    pub steps: u64,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Seconds between checkpoints.
+    #[serde(default = "default_checkpoint_secs")]
+    pub checkpoint_secs: u64,
+    /// Largest translation in pixels.
+    pub shift: f32,
+    /// Largest relative zoom.
+    pub zoom: f32,
+    /// Largest rotation in degrees.
+    pub rotate_deg: f32,
+    /// Largest relative brightness change.
+    pub brightness: f32,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_datasets() -> Vec<PathBuf> {
+    vec![PathBuf::from("train/images")]
+}
+fn default_checkpoint_secs() -> u64 {
+    300
+}
+
+impl TemporalConfig {
+    /// Parses a config whose `kind` is `temporal`; `Ok(None)` for any other config.
+    pub fn parse(text: &str, path: &Path) -> Result<Option<Self>, String> {
+        let value: toml::Value = toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if value.get("kind").and_then(|k| k.as_str()) != Some("temporal") {
+            return Ok(None);
+        }
+        let c: Self = toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if c.patch == 0 || c.patch % 64 != 0 || c.batch == 0 || c.steps == 0 || !(c.lr > 0.0) {
+            return Err(format!(
+                "{}: patch must be a multiple of 64; batch, steps, lr positive",
+                path.display()
+            ));
+        }
+        Ok(Some(c))
+    }
+
+    fn motion(&self) -> Motion {
+        Motion {
+            shift: self.shift,
+            zoom: self.zoom,
+            rotate_deg: self.rotate_deg,
+            brightness: self.brightness,
+        }
+    }
+}
+
+/// What a temporal checkpoint records beside the step: the image checkpoint it was trained
+/// against, so an export never pairs it with a different image model.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct TemporalProgress {
+    #[serde(flatten)]
+    progress: Progress,
+    image_step: u64,
+}
+
+/// The frozen image model from its run's checkpoint, and that checkpoint's step.
+fn image_model(c: &TemporalConfig, device: &Device) -> Result<(ImageModel, TrainConfig, u64), String> {
+    let image = TrainConfig::load(&c.image_config)?;
+    if !checkpoint::exists(&image.out) {
+        return Err(format!(
+            "no image checkpoint in {} (see {})",
+            image.out.display(),
+            c.image_config.display()
+        ));
+    }
+    let mut net = ImageModel::new(&image.model, device);
+    let (optim, aux) = (AdamConfig::new().init(), AdamConfig::new().init());
+    let (_, _, p) = checkpoint::load(&image.out, &mut net, optim, aux)?;
+    Ok((net, image, p.step))
+}
+
+fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    (dir.join("temporal.model.bpk"), dir.join("temporal.optim.bin"), dir.join("temporal.json"))
+}
+
+fn save(dir: &Path, t: &TemporalModel, optim: &ModuleOptimizer, p: &TemporalProgress) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let (m, o, j) = paths(dir);
+    let tmp = |path: &Path| path.with_extension("tmp");
+    let mut store = BurnpackStore::from_file(tmp(&m)).overwrite(true);
+    t.save_into(&mut store).map_err(|e| format!("saving temporal model: {e}"))?;
+    optim.save(tmp(&o)).map_err(|e| format!("saving optimiser: {e}"))?;
+    std::fs::write(tmp(&j), serde_json::to_string_pretty(p).map_err(|e| e.to_string())?)
+        .map_err(|e| format!("writing {}: {e}", j.display()))?;
+    for f in [&m, &o, &j] {
+        std::fs::rename(tmp(f), f).map_err(|e| format!("renaming {}: {e}", f.display()))?;
+    }
+    Ok(())
+}
+
+fn load(
+    dir: &Path,
+    t: &mut TemporalModel,
+    optim: ModuleOptimizer,
+) -> Result<(ModuleOptimizer, TemporalProgress), String> {
+    let (m, o, j) = paths(dir);
+    let text = std::fs::read_to_string(&j).map_err(|e| format!("reading {}: {e}", j.display()))?;
+    let p: TemporalProgress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", j.display()))?;
+    let mut store = BurnpackStore::from_file(&m);
+    let applied = t.load_from(&mut store).map_err(|e| format!("loading {}: {e}", m.display()))?;
+    if !applied.errors.is_empty() || !applied.missing.is_empty() {
+        return Err(format!("{} does not fit the image model's config", m.display()));
+    }
+    let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
+    Ok((optim, p))
+}
+
+/// Exports image and temporal networks as one video-capable weights file.
+fn export(c: &TemporalConfig, path: &Path, force: bool) -> Result<(), String> {
+    if path.exists() && !force {
+        return Err(format!("{} exists (use --force to overwrite)", path.display()));
+    }
+    let device = Device::flex();
+    let (net, image, image_step) = image_model(c, &device)?;
+    let mut t = TemporalModel::from_image(&net, &device);
+    let (_, p) = load(&c.out, &mut t, AdamConfig::new().init())?;
+    if p.image_step != image_step {
+        return Err(format!(
+            "the temporal run was trained against image step {} but {} is at step {image_step}: retrain it",
+            p.image_step,
+            image.out.display()
+        ));
+    }
+    let bytes = lic_models::export_with(&net, &image.model, Some(&t)).map_err(|e| e.to_string())?;
+    std::fs::write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!(
+        "exported image step {image_step} + temporal step {} ({:.0} s trained) to {} ({} bytes, sha256 {})",
+        p.progress.step,
+        p.progress.seconds,
+        path.display(),
+        bytes.len(),
+        lic_models::weights_digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    Ok(())
+}
+
+/// Runs (or resumes) a temporal run, or exports it.
+pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
+    if let Some(path) = &args.export {
+        return export(c, path, args.force);
+    }
+    let root = lic_datasets::data_root(args.data.as_deref());
+    let folders: Vec<PathBuf> =
+        c.datasets.iter().map(|d| if d.is_absolute() { d.clone() } else { root.join(d) }).collect();
+    let plain = Device::flex();
+    let device = Device::flex().autodiff();
+    device.seed(c.seed);
+    let (net, image, image_step) = image_model(c, &plain)?;
+    // Built fresh on the autodiff device, then given the image model's slice networks
+    // through a store, exactly as a checkpoint is restored.
+    let mut temporal = TemporalModel::new(&image.model, &device);
+    {
+        let mut store = SafetensorsStore::from_bytes(None);
+        TemporalModel::from_image(&net, &plain).save_into(&mut store).map_err(|e| e.to_string())?;
+        let bytes = store.get_bytes().map_err(|e| e.to_string())?;
+        let applied =
+            temporal.load_from(&mut SafetensorsStore::from_bytes(Some(bytes))).map_err(|e| e.to_string())?;
+        if !applied.errors.is_empty() || !applied.missing.is_empty() {
+            return Err("temporal model shapes do not match the image model".into());
+        }
+    }
+    let mut optim = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
+    let mut progress = TemporalProgress { image_step, ..Default::default() };
+    if paths(&c.out).2.is_file() && !args.restart {
+        let (o, p) = load(&c.out, &mut temporal, optim)?;
+        if p.image_step != image_step {
+            return Err(format!(
+                "{} was trained against image step {}, the image checkpoint is at {image_step}: use --restart",
+                c.out.display(),
+                p.image_step
+            ));
+        }
+        (optim, progress) = (o, p);
+        eprintln!("resuming {} at step {}", c.out.display(), progress.progress.step);
+    }
+    let source = super::data::PatchSource::load(&folders, c.patch + 64)?;
+    let motion = c.motion();
+    std::fs::create_dir_all(&c.out).map_err(|e| format!("cannot create {}: {e}", c.out.display()))?;
+    let mut log = crate::io::append_csv(
+        &c.out.join("train.csv"),
+        "step,quality,bpp_intra,bpp_inter,ratio,images_per_s,seconds",
+    )?;
+    let started = Instant::now();
+    let base_seconds = progress.progress.seconds;
+    let mut last_checkpoint = Instant::now();
+    let stop_at = args.max_steps.map_or(c.steps, |n| (progress.progress.step + n).min(c.steps));
+    let pixels = (c.batch * c.patch * c.patch) as f64;
+    let bar = crate::io::progress(stop_at, args.quiet, "train");
+    bar.set_position(progress.progress.step);
+    // The untrained widening is exactly the image model's slice networks: the intra reference.
+    let intra = TemporalModel::from_image(&net, &plain);
+    let to_bits = |l: Tensor<4>| l.log().sum().neg().div_scalar(std::f64::consts::LN_2);
+    while progress.progress.step < stop_at {
+        let step_start = Instant::now();
+        let step = progress.progress.step;
+        let mut rng = ChaCha8Rng::seed_from_u64(c.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        device.seed(rng.random());
+        let quality = rng.random_range(1.0..=QUALITIES as f64);
+        let (prev, cur) = source.frame_pairs(&mut rng, c.batch, c.patch, &motion, &plain);
+
+        // Frozen image model, no gradients: latents, hyperprior.
+        let (gain, _) = net.gains(quality);
+        let y_prev = (net.g_a.forward(prev) * gain.clone()).round();
+        let y = net.g_a.forward(cur) * gain;
+        let hyper = net.h_s.forward(net.h_a.forward(y.clone()).round());
+        // The image model's own rate for the same latent, for the log.
+        let zero = Tensor::<4>::zeros(y.dims(), &plain);
+        let intra_bits = to_bits(intra.likelihood(&net.slices, hyper.clone(), zero, y.clone()))
+            .into_scalar::<f32>() as f64;
+        let move_ad = |t: Tensor<4>| Tensor::<4>::from_data(t.into_data(), &device);
+        let likelihood = temporal.likelihood(&net.slices, move_ad(hyper), move_ad(y_prev), move_ad(y));
+        let bpp = to_bits(likelihood).div_scalar(pixels);
+        let grads = GradientsParams::from_grads(bpp.backward(), &temporal);
+        temporal = optim.step(c.lr, temporal, grads);
+
+        progress.progress.step += 1;
+        progress.progress.seconds = base_seconds + started.elapsed().as_secs_f64();
+        let inter = bpp.into_scalar::<f32>() as f64;
+        if !inter.is_finite() {
+            return Err(format!("loss became {inter} at step {}", progress.progress.step));
+        }
+        let intra = intra_bits / pixels;
+        let ips = c.batch as f64 / step_start.elapsed().as_secs_f64();
+        writeln!(
+            log,
+            "{},{quality:.3},{intra:.5},{inter:.5},{:.4},{ips:.2},{:.1}",
+            progress.progress.step,
+            inter / intra,
+            progress.progress.seconds
+        )
+        .map_err(|e| e.to_string())?;
+        bar.set_position(progress.progress.step);
+        bar.set_message(format!("inter/intra {:.3}", inter / intra));
+        let out_of_time = args.max_seconds.is_some_and(|s| started.elapsed().as_secs() >= s);
+        let done = progress.progress.step >= stop_at || out_of_time;
+        if done || last_checkpoint.elapsed().as_secs() >= c.checkpoint_secs {
+            save(&c.out, &temporal, &optim, &progress)?;
+            last_checkpoint = Instant::now();
+            bar.println(format!("step {}: checkpoint", progress.progress.step));
+        }
+        if out_of_time {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+impl super::data::PatchSource {
+    /// `batch` synthetic frame pairs `[B, 3, P, P]` each: a random photo, a random view
+    /// inside it (a 32-pixel margin leaves room for the motion), a random motion.
+    pub fn frame_pairs(
+        &self,
+        rng: &mut impl Rng,
+        batch: usize,
+        patch: usize,
+        motion: &Motion,
+        device: &Device,
+    ) -> (Tensor<4>, Tensor<4>) {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..batch {
+            let img = self.pick(rng);
+            let x0 = rng.random_range(32..=img.width() as usize - patch - 32) as u32;
+            let y0 = rng.random_range(32..=img.height() as usize - patch - 32) as u32;
+            let m = motion.draw(|| rng.random::<f32>());
+            let (f0, f1) = lic_datasets::motion::frame_pair(img, x0, y0, patch as u32, &m);
+            a.extend(f0);
+            b.extend(f1);
+        }
+        let shape = [batch, 3, patch, patch];
+        (
+            Tensor::from_data(TensorData::new(a, shape), device),
+            Tensor::from_data(TensorData::new(b, shape), device),
+        )
+    }
+}
