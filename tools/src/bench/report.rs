@@ -271,7 +271,7 @@ fn speed_table(items: &[Item]) -> String {
 }
 
 /// `path` as a link from a document in `base`: relative when it lies below `base`.
-fn link(path: &Path, base: &Path) -> String {
+pub(crate) fn link(path: &Path, base: &Path) -> String {
     let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let (p, b) = (abs(path), abs(base));
     p.strip_prefix(&b).map_or_else(|_| p.display().to_string(), |r| r.display().to_string())

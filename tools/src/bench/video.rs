@@ -78,6 +78,52 @@ struct Point {
     bpp_inter: Option<f64>,
 }
 
+/// What one coded clip measured.
+struct Measured {
+    bpp: f64,
+    psnr_rgb: f64,
+    psnr_y: f64,
+    encode_fps: f64,
+    decode_fps: f64,
+    bpp_intra: Option<f64>,
+    bpp_inter: Option<f64>,
+}
+
+impl Point {
+    fn new(codec: &str, clip: &str, param: f64, frames: usize, m: Measured) -> Self {
+        Self {
+            codec: codec.into(),
+            clip: clip.into(),
+            param,
+            frames,
+            bpp: m.bpp,
+            psnr_rgb: m.psnr_rgb,
+            psnr_y: m.psnr_y,
+            encode_fps: m.encode_fps,
+            decode_fps: m.decode_fps,
+            bpp_intra: m.bpp_intra,
+            bpp_inter: m.bpp_inter,
+        }
+    }
+}
+
+impl Measured {
+    /// Quality of `decoded` against `frames`, rate of `bytes` for them, and the given speeds
+    /// and intra/inter rates.
+    fn of(
+        frames: &[RgbImage],
+        decoded: &[RgbImage],
+        bytes: u64,
+        (encode_fps, decode_fps): (f64, f64),
+        (bpp_intra, bpp_inter): (Option<f64>, Option<f64>),
+    ) -> Result<Self, String> {
+        let (psnr_rgb, psnr_y) = mean_quality(frames, decoded)?;
+        let (w, h) = frames.first().map_or((1, 1), RgbImage::dimensions);
+        let bpp = bytes as f64 * 8.0 / (f64::from(w * h) * frames.len() as f64);
+        Ok(Self { bpp, psnr_rgb, psnr_y, encode_fps, decode_fps, bpp_intra, bpp_inter })
+    }
+}
+
 fn clip_frames(path: &Path, limit: usize) -> Result<(Vec<RgbImage>, (u32, u32)), String> {
     let mut frames = Vec::new();
     let info = read_video(
@@ -110,7 +156,7 @@ fn run_lic(
     rate: (u32, u32),
     q: f64,
     gop: u32,
-) -> Result<(f64, f64, f64, f64, f64, Option<f64>, Option<f64>), String> {
+) -> Result<Measured, String> {
     let (w, h) = frames[0].dimensions();
     let t = Instant::now();
     let mut enc =
@@ -138,10 +184,8 @@ fn run_lic(
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{name}: {e}"))?;
     let dec_fps = frames.len() as f64 / t.elapsed().as_secs_f64();
-    let (p_rgb, p_y) = mean_quality(frames, &decoded)?;
-    let bpp = file.len() as f64 * 8.0 / (f64::from(w * h) * frames.len() as f64);
     let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-    Ok((bpp, p_rgb, p_y, enc_fps, dec_fps, mean(&intra), mean(&inter)))
+    Measured::of(frames, &decoded, file.len() as u64, (enc_fps, dec_fps), (mean(&intra), mean(&inter)))
 }
 
 /// x264/x265 through ffmpeg: encode the first `n` frames at `crf`, decode, measure.
@@ -151,7 +195,7 @@ fn run_anchor(
     frames: &[RgbImage],
     crf: u32,
     dir: &Path,
-) -> Result<(f64, f64, f64, f64, f64), String> {
+) -> Result<Measured, String> {
     let coded = dir.join(format!("{anchor}-{crf}.mkv"));
     let n = frames.len().to_string();
     let crf = crf.to_string();
@@ -189,10 +233,7 @@ fn run_anchor(
     let t = Instant::now();
     let (decoded, _) = clip_frames(&coded, frames.len())?;
     let dec_fps = frames.len() as f64 / t.elapsed().as_secs_f64();
-    let (p_rgb, p_y) = mean_quality(frames, &decoded)?;
-    let (w, h) = frames[0].dimensions();
-    let bpp = bytes as f64 * 8.0 / (f64::from(w * h) * frames.len() as f64);
-    Ok((bpp, p_rgb, p_y, enc_fps, dec_fps))
+    Measured::of(frames, &decoded, bytes, (enc_fps, dec_fps), (None, None))
 }
 
 /// Runs `lic bench video`.
@@ -235,39 +276,15 @@ pub fn run(args: &VideoBenchArgs) -> Result<(), String> {
         }
         for &q in &args.qualities {
             for (codec, gop) in [("lic-video", args.gop), ("lic-intra", 1)] {
-                let (bpp, p_rgb, p_y, e, d, bi, bp) = run_lic(&model, codec, &frames, rate, q, gop)?;
-                points.push(Point {
-                    codec: codec.into(),
-                    clip: name.clone(),
-                    param: q,
-                    frames: frames.len(),
-                    bpp,
-                    psnr_rgb: p_rgb,
-                    psnr_y: p_y,
-                    encode_fps: e,
-                    decode_fps: d,
-                    bpp_intra: bi,
-                    bpp_inter: bp,
-                });
+                let m = run_lic(&model, codec, &frames, rate, q, gop)?;
+                points.push(Point::new(codec, &name, q, frames.len(), m));
                 bar.inc(1);
             }
         }
         for anchor in args.anchors.iter().filter(|a| !a.is_empty()) {
             for &crf in &args.crfs {
-                let (bpp, p_rgb, p_y, e, d) = run_anchor(anchor, clip, &frames, crf, work.path())?;
-                points.push(Point {
-                    codec: anchor.clone(),
-                    clip: name.clone(),
-                    param: f64::from(crf),
-                    frames: frames.len(),
-                    bpp,
-                    psnr_rgb: p_rgb,
-                    psnr_y: p_y,
-                    encode_fps: e,
-                    decode_fps: d,
-                    bpp_intra: None,
-                    bpp_inter: None,
-                });
+                let m = run_anchor(anchor, clip, &frames, crf, work.path())?;
+                points.push(Point::new(anchor, &name, f64::from(crf), frames.len(), m));
                 bar.inc(1);
             }
         }
@@ -280,13 +297,16 @@ pub fn run(args: &VideoBenchArgs) -> Result<(), String> {
         &json_path,
         &serde_json::json!({ "format": "lic-bench-video-1", "command": command, "machine": machine, "seconds": wall, "points": points }),
     )?;
-    let report = report_markdown(&points, &args.out, &command, &machine, wall)?;
+    let plots = plots(&points, &args.out)?;
+    let report = report_markdown(&points, &plots, &args.out, &command, &machine, wall);
     std::fs::write(args.out.join("VIDEO.md"), &report).map_err(|e| e.to_string())?;
     if let Some(r) = &args.report {
         if r.exists() && !args.force {
             return Err(format!("{} exists (use --force)", r.display()));
         }
-        std::fs::write(r, &report).map_err(|e| format!("{}: {e}", r.display()))?;
+        let base = r.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let copy = report_markdown(&points, &plots, base, &command, &machine, wall);
+        std::fs::write(r, copy).map_err(|e| format!("{}: {e}", r.display()))?;
     }
     if !args.quiet {
         print!("{report}");
@@ -320,21 +340,43 @@ fn mean_curves(points: &[Point], y: fn(&Point) -> f64) -> Vec<(String, Vec<(f64,
         .collect()
 }
 
+/// Draws the PSNR-RGB and PSNR-Y plots into `out`; returns the PNG of each metric.
+fn plots(points: &[Point], out: &Path) -> Result<Vec<(&'static str, PathBuf)>, String> {
+    let mut pngs = Vec::new();
+    for (metric, f) in METRICS {
+        let curves: Vec<Curve> = mean_curves(points, f)
+            .into_iter()
+            .map(|(name, points)| Curve { name, points, reference: false })
+            .collect();
+        let stem = out.join(format!("video-{}", metric.to_ascii_lowercase()));
+        for file in
+            rd_plot(&stem, &format!("Video clips: bpp vs {metric}"), &format!("{metric} (dB)"), &curves)?
+        {
+            if file.extension().is_some_and(|e| e == "png") {
+                pngs.push((metric, file));
+            }
+        }
+    }
+    Ok(pngs)
+}
+
+type Metric = (&'static str, fn(&Point) -> f64);
+const METRICS: [Metric; 2] = [("PSNR-RGB", |p| p.psnr_rgb), ("PSNR-Y", |p| p.psnr_y)];
+
 fn report_markdown(
     points: &[Point],
-    out: &Path,
+    plots: &[(&'static str, PathBuf)],
+    base: &Path,
     command: &str,
     machine: &str,
     wall: f64,
-) -> Result<String, String> {
+) -> String {
     let mut s = format!(
         "# lic video results\n\nMeasured with `{command}` on {machine} in {wall:.0} s. Each point is a clip coded \
          with real files; PSNR is the mean over frames of 8-bit RGB PSNR (and of BT.601 luma PSNR), bpp counts \
          every byte of the file. Curves average the clips at each setting.\n\n"
     );
-    for (metric, f) in
-        [("PSNR-RGB", (|p: &Point| p.psnr_rgb) as fn(&Point) -> f64), ("PSNR-Y", |p: &Point| p.psnr_y)]
-    {
+    for (metric, f) in METRICS {
         let curves = mean_curves(points, f);
         s += &format!(
             "## BD-rate, {metric} (test vs anchor, pchip; negative = fewer bits)\n\n| test | anchor | BD-rate | BD-{metric} dB |\n|---|---|---:|---:|\n"
@@ -350,20 +392,8 @@ fn report_markdown(
             }
         }
         s += "\n";
-        let stem = out.join(format!("video-{}", metric.to_ascii_lowercase()));
-        let plot_curves: Vec<Curve> = curves
-            .iter()
-            .map(|(n, p)| Curve { name: n.clone(), points: p.clone(), reference: false })
-            .collect();
-        for f in
-            rd_plot(&stem, &format!("Video clips: bpp vs {metric}"), &format!("{metric} (dB)"), &plot_curves)?
-        {
-            if f.extension().is_some_and(|e| e == "png") {
-                s += &format!(
-                    "![{metric}]({})\n\n",
-                    f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-                );
-            }
+        for (_, png) in plots.iter().filter(|(m, _)| *m == metric) {
+            s += &format!("![{metric}]({})\n\n", super::report::link(png, base));
         }
     }
     s += "## Per clip\n\n| clip | codec | param | frames | bpp | I bpp | P bpp | PSNR-RGB | PSNR-Y | enc fps | dec fps |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -384,5 +414,5 @@ fn report_markdown(
             p.decode_fps
         );
     }
-    Ok(s)
+    s
 }

@@ -62,6 +62,10 @@ pub struct TemporalConfig {
     pub rotate_deg: f32,
     /// Largest relative brightness change.
     pub brightness: f32,
+    /// Fraction of pairs with no motion at all (a still camera over a still scene), so the
+    /// model learns to trust `ŷ_{t−1}` fully where the hyperprior agrees with it.
+    #[serde(default)]
+    pub still_fraction: f32,
 }
 
 fn default_seed() -> u64 {
@@ -82,7 +86,7 @@ impl TemporalConfig {
             return Ok(None);
         }
         let c: Self = toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
-        if c.patch == 0 || c.patch % 64 != 0 || c.batch == 0 || c.steps == 0 || !(c.lr > 0.0) {
+        if c.patch == 0 || c.patch % 64 != 0 || c.batch == 0 || c.steps == 0 || c.lr.is_nan() || c.lr <= 0.0 {
             return Err(format!(
                 "{}: patch must be a multiple of 64; batch, steps, lr positive",
                 path.display()
@@ -253,7 +257,7 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
         let mut rng = ChaCha8Rng::seed_from_u64(c.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         device.seed(rng.random());
         let quality = rng.random_range(1.0..=QUALITIES as f64);
-        let (prev, cur) = source.frame_pairs(&mut rng, c.batch, c.patch, &motion, &plain);
+        let (prev, cur) = source.frame_pairs(&mut rng, c.batch, c.patch, &motion, c.still_fraction, &plain);
 
         // Frozen image model, no gradients: latents, hyperprior.
         let (gain, _) = net.gains(quality);
@@ -312,6 +316,7 @@ impl super::data::PatchSource {
         batch: usize,
         patch: usize,
         motion: &Motion,
+        still: f32,
         device: &Device,
     ) -> (Tensor<4>, Tensor<4>) {
         let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -319,7 +324,11 @@ impl super::data::PatchSource {
             let img = self.pick(rng);
             let x0 = rng.random_range(32..=img.width() as usize - patch - 32) as u32;
             let y0 = rng.random_range(32..=img.height() as usize - patch - 32) as u32;
-            let m = motion.draw(|| rng.random::<f32>());
+            let m = if rng.random::<f32>() < still {
+                lic_datasets::motion::MotionDraw { shift: (0.0, 0.0), zoom: 1.0, angle: 0.0, brightness: 1.0 }
+            } else {
+                motion.draw(|| rng.random::<f32>())
+            };
             let (f0, f1) = lic_datasets::motion::frame_pair(img, x0, y0, patch as u32, &m);
             a.extend(f0);
             b.extend(f1);
