@@ -157,15 +157,7 @@ impl ImageHeader {
     pub(crate) fn validate(&self, offset: usize) -> Result<()> {
         let bad =
             |field: &'static str, reason: String| Err(BitstreamError::InvalidField { field, offset, reason });
-        let name_len = self.model.name.len();
-        if name_len == 0 || name_len > MAX_MODEL_NAME_LEN {
-            return bad("model name", format!("length {name_len} is not in 1..={MAX_MODEL_NAME_LEN}"));
-        }
-        for (field, v) in [("width", self.width), ("height", self.height)] {
-            if v == 0 || v > MAX_DIMENSION {
-                return bad(field, format!("{v} is not in 1..={MAX_DIMENSION}"));
-            }
-        }
+        validate_model_and_size(&self.model, self.width, self.height, offset)?;
         if !(1..=4).contains(&self.channels) {
             return bad("channels", format!("{} is not 1, 2, 3 or 4", self.channels));
         }
@@ -188,4 +180,20 @@ impl ImageHeader {
         }
         Ok(())
     }
+}
+
+/// The checks image and sequence headers share: model-name length and picture size.
+pub(crate) fn validate_model_and_size(model: &ModelId, width: u32, height: u32, offset: usize) -> Result<()> {
+    let bad =
+        |field: &'static str, reason: String| Err(BitstreamError::InvalidField { field, offset, reason });
+    let name_len = model.name.len();
+    if name_len == 0 || name_len > MAX_MODEL_NAME_LEN {
+        return bad("model name", format!("length {name_len} is not in 1..={MAX_MODEL_NAME_LEN}"));
+    }
+    for (field, v) in [("width", width), ("height", height)] {
+        if v == 0 || v > MAX_DIMENSION {
+            return bad(field, format!("{v} is not in 1..={MAX_DIMENSION}"));
+        }
+    }
+    Ok(())
 }

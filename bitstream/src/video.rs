@@ -13,7 +13,7 @@ use crate::container::{
 };
 use crate::cursor::Cursor;
 use crate::error::{BitstreamError, Result};
-use crate::header::{MAX_DIMENSION, MAX_MODEL_NAME_LEN, ModelId, Quality};
+use crate::header::{ModelId, Quality, validate_model_and_size};
 
 /// The four bytes every packet starts with.
 pub const PACKET_SYNC: [u8; 4] = *b"LICP";
@@ -49,15 +49,7 @@ pub struct SequenceHeader {
 impl SequenceHeader {
     fn validate(&self, offset: usize) -> Result<()> {
         let bad = |field: &'static str, reason: String| Err(invalid(field, offset, reason));
-        let name_len = self.model.name.len();
-        if name_len == 0 || name_len > MAX_MODEL_NAME_LEN {
-            return bad("model name", format!("length {name_len} is not in 1..={MAX_MODEL_NAME_LEN}"));
-        }
-        for (field, v) in [("width", self.width), ("height", self.height)] {
-            if v == 0 || v > MAX_DIMENSION {
-                return bad(field, format!("{v} is not in 1..={MAX_DIMENSION}"));
-            }
-        }
+        validate_model_and_size(&self.model, self.width, self.height, offset)?;
         if self.frame_rate.0 == 0 || self.frame_rate.1 == 0 {
             return bad("frame rate", format!("{}/{} has a zero term", self.frame_rate.0, self.frame_rate.1));
         }

@@ -34,6 +34,15 @@ fn clip(path: &Path, w: usize, h: usize, n: usize, moving: bool) {
     }
 }
 
+/// Generates a moving `w`×`h` clip of `n` frames in `dir` and encodes it with `args`; returns
+/// the .licv path.
+fn coded_clip(dir: &Path, w: usize, h: usize, n: usize, args: &[&str]) -> PathBuf {
+    let (src, coded) = (dir.join("src.y4m"), dir.join("src.licv"));
+    clip(&src, w, h, n, true);
+    lic().arg("encode-video").arg(&src).arg("-o").arg(&coded).args(args).arg("--quiet").assert().success();
+    coded
+}
+
 fn info_json(path: &Path) -> serde_json::Value {
     let out = lic().arg("info").arg(path).arg("--json").assert().success().get_output().stdout.clone();
     serde_json::from_slice(&out).expect("info JSON")
@@ -103,21 +112,8 @@ fn static_clip_inter_frames_are_cheap() {
 #[test]
 fn truncated_file_keeps_the_frames_before_the_damage() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (src, coded, cut, out) = (
-        dir.path().join("t.y4m"),
-        dir.path().join("t.licv"),
-        dir.path().join("cut.licv"),
-        dir.path().join("o.y4m"),
-    );
-    clip(&src, 64, 64, 6, true);
-    lic()
-        .arg("encode-video")
-        .arg(&src)
-        .arg("-o")
-        .arg(&coded)
-        .args(["--gop", "3", "--quiet"])
-        .assert()
-        .success();
+    let (cut, out) = (dir.path().join("cut.licv"), dir.path().join("o.y4m"));
+    let coded = coded_clip(dir.path(), 64, 64, 6, &["--gop", "3"]);
     let bytes = std::fs::read(&coded).expect("coded");
     let info = info_json(&coded);
     let frames = info["per_frame"].as_array().expect("frames");
@@ -135,21 +131,8 @@ fn truncated_file_keeps_the_frames_before_the_damage() {
 #[test]
 fn seeking_starts_at_the_wanted_frame() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (src, coded, all, part) = (
-        dir.path().join("k.y4m"),
-        dir.path().join("k.licv"),
-        dir.path().join("all.y4m"),
-        dir.path().join("part.y4m"),
-    );
-    clip(&src, 64, 64, 7, true);
-    lic()
-        .arg("encode-video")
-        .arg(&src)
-        .arg("-o")
-        .arg(&coded)
-        .args(["--gop", "3", "--quiet"])
-        .assert()
-        .success();
+    let (all, part) = (dir.path().join("all.y4m"), dir.path().join("part.y4m"));
+    let coded = coded_clip(dir.path(), 64, 64, 7, &["--gop", "3"]);
     lic().arg("decode-video").arg(&coded).arg("-o").arg(&all).arg("--quiet").assert().success();
     lic()
         .arg("decode-video")
