@@ -120,6 +120,17 @@ impl Stream {
     }
 }
 
+/// Removes a file when dropped, unless disarmed by taking its path.
+struct RemoveOnDrop(Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 impl Drop for Stream {
     fn drop(&mut self) {
         // An unfinished output (an error midway) is not left behind under a .part name.
@@ -270,6 +281,13 @@ pub fn decode(args: &DecodeVideoArgs) -> Result<(), ToolError> {
     if out_path != Path::new("-") && out_path.exists() && !args.out.force {
         return Err(ToolError::Usage(format!("{} exists; use --force to overwrite it", out_path.display())));
     }
+    let ext = out_path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if out_path != Path::new("-") && !matches!(ext.as_deref(), Some("y4m" | "mkv" | "mp4")) {
+        return Err(ToolError::Usage(format!(
+            "{}: write .y4m, .mkv (FFV1, lossless) or .mp4 (H.264 QP 0)",
+            out_path.display()
+        )));
+    }
     let bytes = read_input(&args.input)?;
     let model = args.model.load()?;
     let codec_err = |source| ToolError::Codec { path: input.clone(), source };
@@ -299,6 +317,8 @@ pub fn decode(args: &DecodeVideoArgs) -> Result<(), ToolError> {
         let ext = out_path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
         out_path.with_extension(format!("part.{ext}"))
     };
+    // Whatever fails from here on, no half-written `.part` file is left behind.
+    let mut cleanup = RemoveOnDrop((tmp != out_path).then(|| tmp.clone()));
     let mut sink = VideoSink::create(&tmp, info).map_err(ToolError::Usage)?;
     let bar = crate::io::progress(0, args.out.quiet, "decode");
     bar.set_style(
@@ -337,6 +357,7 @@ pub fn decode(args: &DecodeVideoArgs) -> Result<(), ToolError> {
         std::fs::rename(&tmp, &out_path)
             .map_err(|source| ToolError::Write { path: display_name(&out_path), source })?;
     }
+    cleanup.0 = None;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     if args.out.json && out_path != Path::new("-") {

@@ -34,11 +34,11 @@ fn clip(path: &Path, w: usize, h: usize, n: usize, moving: bool) {
     }
 }
 
-/// Generates a moving `w`×`h` clip of `n` frames in `dir` and encodes it with `args`; returns
-/// the .licv path.
-fn coded_clip(dir: &Path, w: usize, h: usize, n: usize, args: &[&str]) -> PathBuf {
+/// Generates a `w`×`h` clip of `n` frames in `dir` (panning when `moving`) and encodes it
+/// with `args`; returns the .licv path.
+fn coded_clip(dir: &Path, (w, h, n): (usize, usize, usize), moving: bool, args: &[&str]) -> PathBuf {
     let (src, coded) = (dir.join("src.y4m"), dir.join("src.licv"));
-    clip(&src, w, h, n, true);
+    clip(&src, w, h, n, moving);
     lic().arg("encode-video").arg(&src).arg("-o").arg(&coded).args(args).arg("--quiet").assert().success();
     coded
 }
@@ -62,16 +62,9 @@ fn y4m_frames(path: &Path) -> (usize, usize, usize, (usize, usize), Vec<Vec<u8>>
 #[test]
 fn round_trip_keeps_frames_size_and_rate() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (src, coded, out) = (dir.path().join("a.y4m"), dir.path().join("a.licv"), dir.path().join("b.y4m"));
-    clip(&src, 100, 70, 6, true); // not multiples of 16 or 64: padded and cropped back
-    lic()
-        .arg("encode-video")
-        .arg(&src)
-        .arg("-o")
-        .arg(&coded)
-        .args(["-q", "3", "--gop", "4", "--quiet"])
-        .assert()
-        .success();
+    let out = dir.path().join("b.y4m");
+    // Not multiples of 16 or 64: padded and cropped back.
+    let coded = coded_clip(dir.path(), (100, 70, 6), true, &["-q", "3", "--gop", "4"]);
     let info = info_json(&coded);
     assert_eq!(info["frames"], 6);
     assert_eq!(info["intra_frames"], 2);
@@ -89,16 +82,7 @@ fn round_trip_keeps_frames_size_and_rate() {
 #[test]
 fn static_clip_inter_frames_are_cheap() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (src, coded) = (dir.path().join("s.y4m"), dir.path().join("s.licv"));
-    clip(&src, 128, 128, 5, false);
-    lic()
-        .arg("encode-video")
-        .arg(&src)
-        .arg("-o")
-        .arg(&coded)
-        .args(["-q", "4", "--gop", "8", "--quiet"])
-        .assert()
-        .success();
+    let coded = coded_clip(dir.path(), (128, 128, 5), false, &["-q", "4", "--gop", "8"]);
     let info = info_json(&coded);
     let frames = info["per_frame"].as_array().expect("frames");
     let size = |f: &serde_json::Value| f[2].as_f64().expect("bytes");
@@ -113,7 +97,7 @@ fn static_clip_inter_frames_are_cheap() {
 fn truncated_file_keeps_the_frames_before_the_damage() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (cut, out) = (dir.path().join("cut.licv"), dir.path().join("o.y4m"));
-    let coded = coded_clip(dir.path(), 64, 64, 6, &["--gop", "3"]);
+    let coded = coded_clip(dir.path(), (64, 64, 6), true, &["--gop", "3"]);
     let bytes = std::fs::read(&coded).expect("coded");
     let info = info_json(&coded);
     let frames = info["per_frame"].as_array().expect("frames");
@@ -132,7 +116,7 @@ fn truncated_file_keeps_the_frames_before_the_damage() {
 fn seeking_starts_at_the_wanted_frame() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (all, part) = (dir.path().join("all.y4m"), dir.path().join("part.y4m"));
-    let coded = coded_clip(dir.path(), 64, 64, 7, &["--gop", "3"]);
+    let coded = coded_clip(dir.path(), (64, 64, 7), true, &["--gop", "3"]);
     lic().arg("decode-video").arg(&coded).arg("-o").arg(&all).arg("--quiet").assert().success();
     lic()
         .arg("decode-video")
