@@ -171,8 +171,8 @@ impl<'m> Encoder<'m> {
             } else {
                 std::borrow::Cow::Borrowed(&src.rgb)
             };
-            let (coded, _) = encode_picture(self.model, &part, self.quality.as_f64(), t as u32, None)?;
-            chunks.extend(coded);
+            let coded = encode_picture(self.model, &part, self.quality.as_f64(), t as u32, None)?;
+            chunks.extend(coded.chunks);
         }
         if let Some(a) = &src.alpha {
             chunks.push(Chunk::new(FourCc::ALPHA, 0, 0, alpha::encode(a)?));
@@ -196,23 +196,49 @@ impl<'m> Encoder<'m> {
     }
 }
 
-/// Codes one picture (a tile or a video frame; an inter frame when `prev`, the previous
-/// frame's decoded latent, is given): its `HYPZ` and `LATY` chunks for tile `t`, and the
-/// latent a decoder will reconstruct from them.
+/// One coded picture: its chunks, the latent a decoder will reconstruct from them, and
+/// whether it was coded as an inter frame.
+pub(crate) struct Picture {
+    pub chunks: Vec<Chunk<'static>>,
+    pub latents: lic_models::net::Latents,
+    pub inter: bool,
+}
+
+/// Codes one picture (a tile or a video frame): its `HYPZ` and `LATY` chunks for tile `t`.
+/// When `prev`, the previous frame's decoded latent, is given, the frame is coded both as
+/// an inter frame and as an intra frame and the smaller is kept: where the temporal model
+/// does not help (a cut, fast motion), an intra frame costs less and also restarts the
+/// reference chain. Distortion barely differs between the two (the same latent, rounded
+/// around different means), so the size alone decides.
 pub(crate) fn encode_picture(
     model: &Model,
     rgb: &image::RgbImage,
     quality: f64,
     t: u32,
     prev: Option<&lic_models::net::Latents>,
-) -> Result<(Vec<Chunk<'static>>, lic_models::net::Latents)> {
+) -> Result<Picture> {
     let m = &model.inner;
-    let x = pixels::to_tensor(rgb, &model.device);
-    let coded = m.net.quantise_with(&m.exact, x, quality, &m.scales, prev);
-    let mut chunks =
-        vec![Chunk::new(FourCc::HYPER_LATENT, t, 0, m.z_coder.encode(&coded.z_symbols, &coded.z_tables)?)];
-    for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
-        chunks.push(Chunk::new(FourCc::LATENT, t, i as u16, m.y_coder.encode(symbols, bins)?));
+    let y = m.net.analyse(pixels::to_tensor(rgb, &model.device), quality);
+    let code = |prev| -> Result<(Vec<Chunk<'static>>, lic_models::net::Latents)> {
+        let coded = m.net.quantise_latent(&m.exact, y.clone(), &m.scales, prev);
+        let mut chunks = vec![Chunk::new(
+            FourCc::HYPER_LATENT,
+            t,
+            0,
+            m.z_coder.encode(&coded.z_symbols, &coded.z_tables)?,
+        )];
+        for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
+            chunks.push(Chunk::new(FourCc::LATENT, t, i as u16, m.y_coder.encode(symbols, bins)?));
+        }
+        Ok((chunks, coded.latents))
+    };
+    let size = |chunks: &[Chunk<'_>]| chunks.iter().map(|c| c.payload.len()).sum::<usize>();
+    let (chunks, latents) = code(None)?;
+    if prev.is_some() && m.exact.has_temporal() {
+        let (inter_chunks, inter_latents) = code(prev)?;
+        if size(&inter_chunks) < size(&chunks) {
+            return Ok(Picture { chunks: inter_chunks, latents: inter_latents, inter: true });
+        }
     }
-    Ok((chunks, coded.latents))
+    Ok(Picture { chunks, latents, inter: false })
 }

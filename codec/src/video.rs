@@ -48,11 +48,15 @@ pub struct VideoEncoder<'m> {
     header: Vec<u8>,
     /// The previous frame's decoded latent (what the decoder will hold).
     prev: Option<Latents>,
+    /// Inter frames since the last intra frame.
+    since_intra: u32,
 }
 
 impl<'m> VideoEncoder<'m> {
-    /// A video of `width`×`height` frames at `frame_rate` (numerator, denominator), an intra
-    /// frame every `gop` frames (1: all intra).
+    /// A video of `width`×`height` frames at `frame_rate` (numerator, denominator), at most
+    /// `gop` frames from one intra frame to the next (1: all intra). Between them the encoder
+    /// codes each frame both ways and keeps the smaller, so a scene cut or fast motion gets an
+    /// intra frame of its own.
     pub fn new(
         model: &'m Model,
         quality: f64,
@@ -76,7 +80,7 @@ impl<'m> VideoEncoder<'m> {
         let seq = SequenceHeader { model: model.id().clone(), quality, width, height, frame_rate, gop };
         let (writer, header) =
             VideoWriter::new(&seq).map_err(|e| CodecError::InvalidArgument(e.to_string()))?;
-        Ok(Self { model, quality, gop, width, height, writer, header, prev: None })
+        Ok(Self { model, quality, gop, width, height, writer, header, prev: None, since_intra: 0 })
     }
 
     /// The file's first bytes: preamble and sequence header.
@@ -95,12 +99,13 @@ impl<'m> VideoEncoder<'m> {
                 self.height
             )));
         }
-        let intra = self.writer.frames() % self.gop == 0;
-        let prev = if intra { None } else { self.prev.as_ref() };
-        let (chunks, latents) = encode_picture(self.model, frame, self.quality.as_f64(), 0, prev)?;
-        let frame_type = if intra { FrameType::Intra } else { FrameType::Inter };
-        let bytes = self.writer.frame(frame_type, &chunks)?;
-        self.prev = Some(latents);
+        // The GOP counts from the last intra frame, forced or chosen.
+        let prev = if self.since_intra + 1 >= self.gop { None } else { self.prev.as_ref() };
+        let picture = encode_picture(self.model, frame, self.quality.as_f64(), 0, prev)?;
+        let frame_type = if picture.inter { FrameType::Inter } else { FrameType::Intra };
+        let bytes = self.writer.frame(frame_type, &picture.chunks)?;
+        self.prev = Some(picture.latents);
+        self.since_intra = if picture.inter { self.since_intra + 1 } else { 0 };
         Ok(EncodedFrame { bytes, frame_type })
     }
 

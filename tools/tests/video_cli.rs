@@ -12,6 +12,12 @@ fn lic() -> Command {
 /// A `w`×`h` 4:2:0 y4m clip of `n` frames at 25/1; `moving` pans a textured scene by two
 /// pixels a frame, otherwise every frame is the same.
 fn clip(path: &Path, w: usize, h: usize, n: usize, moving: bool) {
+    clip_with(path, w, h, n, |t| (if moving { 2 * t } else { 0 }, 0));
+}
+
+/// As [`clip`], frame `t` showing scene `scene(t).1` (0 or 1: two unrelated textures)
+/// shifted by `scene(t).0` pixels.
+fn clip_with(path: &Path, w: usize, h: usize, n: usize, scene: impl Fn(usize) -> (usize, usize)) {
     let f = std::fs::File::create(path).expect("create clip");
     let mut enc = y4m::encode(w, h, y4m::Ratio::new(25, 1))
         .with_colorspace(y4m::Colorspace::C420mpeg2)
@@ -19,12 +25,16 @@ fn clip(path: &Path, w: usize, h: usize, n: usize, moving: bool) {
         .expect("y4m header");
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     for t in 0..n {
-        let dx = if moving { 2 * t } else { 0 };
+        let (dx, which) = scene(t);
         let y: Vec<u8> = (0..h)
             .flat_map(|y| {
                 (0..w).map(move |x| {
                     let (x, y) = (x + dx, y);
-                    (40 + ((x / 9 + y / 7) % 2) * 120 + (x * 3 + y * 5) % 40) as u8
+                    if which == 0 {
+                        (40 + ((x / 9 + y / 7) % 2) * 120 + (x * 3 + y * 5) % 40) as u8
+                    } else {
+                        (200 - ((x / 5) % 3) * 60 - (y * y / 11 + x * 7) % 50) as u8
+                    }
                 })
             })
             .collect();
@@ -67,7 +77,16 @@ fn round_trip_keeps_frames_size_and_rate() {
     let coded = coded_clip(dir.path(), (100, 70, 6), true, &["-q", "3", "--gop", "4"]);
     let info = info_json(&coded);
     assert_eq!(info["frames"], 6);
-    assert_eq!(info["intra_frames"], 2);
+    // Frame 0 is intra, and never more than 4 frames pass from one intra frame to the next
+    // (the encoder may choose more intra frames than the GOP forces).
+    let types: String = info["per_frame"]
+        .as_array()
+        .expect("frames")
+        .iter()
+        .map(|f| f[1].as_str().expect("type").to_string())
+        .collect();
+    assert!(types.starts_with('I') && !types.contains("PPPP"), "{types}");
+    assert_eq!(info["intra_frames"].as_u64(), Some(types.matches('I').count() as u64));
     assert_eq!((info["width"].as_u64(), info["height"].as_u64()), (Some(100), Some(70)));
     assert_eq!(info["frame_rate"], "25/1");
     assert_eq!(info["seekable"], true);
@@ -91,6 +110,32 @@ fn static_clip_inter_frames_are_cheap() {
     // Measured with the shipped model: P ≈ 0.72 × I here (2083 vs 2888 bytes). An untrained
     // temporal model (or intra coding) gives ≈ 1.0.
     assert!(inter < 0.8 * intra, "static scene: P frames {inter:.0} bytes vs I frame {intra:.0}");
+}
+
+#[test]
+fn scene_cut_gets_an_intra_frame() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (src, coded) = (dir.path().join("cut.y4m"), dir.path().join("cut.licv"));
+    // Three frames of one still scene, then three of another.
+    clip_with(&src, 128, 128, 6, |t| (0, usize::from(t >= 3)));
+    lic()
+        .arg("encode-video")
+        .arg(&src)
+        .arg("-o")
+        .arg(&coded)
+        .args(["--gop", "32", "--quiet"])
+        .assert()
+        .success();
+    let info = info_json(&coded);
+    let types: String = info["per_frame"]
+        .as_array()
+        .expect("frames")
+        .iter()
+        .map(|f| f[1].as_str().expect("type").to_string())
+        .collect();
+    // Predicting the new scene from the old one costs more than coding it alone; inside each
+    // scene the previous frame helps.
+    assert_eq!(types, "IPPIPP");
 }
 
 #[test]

@@ -297,6 +297,40 @@ impl ImageModel {
     }
 }
 
+impl ImageModel {
+    /// Intra coding of a latent `y` (gains applied) as the codec does it, in tensors and
+    /// without gradients: each slice's residual around its mean is rounded, the latent
+    /// residual prediction is added, and later slices see the decoded ones. Returns `ŷ` and
+    /// the likelihood of every rounded residual. Training the inter-frame model uses it for
+    /// `ŷ_{t−1}` and for the intra rate it is compared with.
+    pub fn code_latent(&self, hyper: Tensor<4>, y: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let mut decoded: Vec<Tensor<4>> = Vec::new();
+        let mut likelihoods = Vec::new();
+        let mut start = 0;
+        for (i, &s) in self.slices.iter().enumerate() {
+            let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
+            let params = self.slice_params[i].forward(ctx.clone());
+            let mu = params.clone().narrow(1, 0, s);
+            let q = (y.clone().narrow(1, start, s) - mu.clone()).round();
+            likelihoods.push(gaussian_likelihood(
+                q.clone(),
+                Tensor::zeros(q.dims(), &q.device()),
+                params.narrow(1, s, s),
+            ));
+            decoded.push(self.predict_residual(i, ctx, q + mu));
+            start += s;
+        }
+        (Tensor::cat(decoded, 1), Tensor::cat(likelihoods, 1))
+    }
+
+    /// Slice `i`'s decoded latent `ŷ_i` with its latent residual prediction added, from the
+    /// context the slice's parameters came from (hyper features and the slices before it).
+    pub fn predict_residual(&self, i: usize, ctx: Tensor<4>, y_hat: Tensor<4>) -> Tensor<4> {
+        let lrp = self.slice_lrp[i].forward(Tensor::cat(vec![ctx, y_hat.clone()], 1));
+        y_hat + lrp.tanh().mul_scalar(0.5)
+    }
+}
+
 /// `x + U(−½, ½)`.
 fn add_uniform_noise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let noise = Tensor::<D>::random(x.dims(), Distribution::Uniform(-0.5, 0.5), &x.device());
@@ -397,8 +431,25 @@ impl ImageModel {
         scales: &lic_entropy::ScaleTable,
         prev: Option<&Latents>,
     ) -> Quantised {
+        self.quantise_latent(exact, self.analyse(x, quality), scales, prev)
+    }
+
+    /// The analysis transform with the gains of `quality` applied: the latent `y` that
+    /// [`ImageModel::quantise_latent`] codes. An encoder that tries several ways of coding
+    /// one frame runs it once.
+    pub fn analyse(&self, x: Tensor<4>, quality: f64) -> Tensor<4> {
         let (gain, _) = self.gains(quality);
-        let y = self.g_a.forward(x) * gain;
+        self.g_a.forward(x) * gain
+    }
+
+    /// As [`ImageModel::quantise_with`], from the latent [`ImageModel::analyse`] returned.
+    pub fn quantise_latent(
+        &self,
+        exact: &ExactParams,
+        y: Tensor<4>,
+        scales: &lic_entropy::ScaleTable,
+        prev: Option<&Latents>,
+    ) -> Quantised {
         let [_, _, yh, yw] = y.dims();
         let z_hat = self.h_a.forward(y.clone()).round();
         let [_, zc, zh, zw] = z_hat.dims();

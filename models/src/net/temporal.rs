@@ -136,4 +136,42 @@ impl TemporalModel {
         }
         Tensor::cat(out, 1)
     }
+
+    /// Training-time likelihood of a frame's latent `y` as the codec really codes it: each
+    /// slice's residual `y − μ` is rounded (straight through, so the mean still gets a
+    /// gradient) and its likelihood is the discretised Gaussian's at that integer. Unlike
+    /// [`TemporalModel::likelihood`]'s uniform noise, this lets the scales collapse where
+    /// `ŷ_{t−1}` predicts the latent to within rounding — a still background then costs
+    /// nothing, as it does in the codec. `decode(i, ctx, ŷ_i)` returns slice `i`'s decoded
+    /// latent from the intra context and the rounded slice (the image model's latent residual
+    /// prediction, without gradients); it is the context of the slices after it.
+    pub fn rounded_likelihood(
+        &self,
+        slices: &[usize],
+        hyper: Tensor<4>,
+        prev: Tensor<4>,
+        y: Tensor<4>,
+        mut decode: impl FnMut(usize, Tensor<4>, Tensor<4>) -> Tensor<4>,
+    ) -> Tensor<4> {
+        let mut decoded: Vec<Tensor<4>> = Vec::new();
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, &s) in slices.iter().enumerate() {
+            let inputs = [vec![hyper.clone(), prev.clone()], decoded.clone()].concat();
+            let params =
+                self.slice_params[i].forward(Tensor::cat(inputs, 1)) + self.skip[i].forward(prev.clone());
+            let mu = params.clone().narrow(1, 0, s);
+            let residual = y.clone().narrow(1, start, s) - mu.clone();
+            let q = residual.clone() + (residual.clone().round() - residual).detach();
+            out.push(gaussian_likelihood(
+                q.clone(),
+                Tensor::zeros(q.dims(), &q.device()),
+                params.narrow(1, s, s),
+            ));
+            let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
+            decoded.push(decode(i, ctx, (q + mu).detach()).detach());
+            start += s;
+        }
+        Tensor::cat(out, 1)
+    }
 }

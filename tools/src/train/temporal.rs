@@ -66,6 +66,19 @@ pub struct TemporalConfig {
     /// model learns to trust `ŷ_{t−1}` fully where the hyperprior agrees with it.
     #[serde(default)]
     pub still_fraction: f32,
+    /// From this step on, the rate is measured as the codec codes: residuals around the
+    /// mean rounded, `ŷ_{t−1}` the intra-decoded previous latent (see
+    /// [`TemporalModel::rounded_likelihood`]). Before it, uniform noise stands in for rounding.
+    #[serde(default)]
+    pub round_from: Option<u64>,
+    /// Largest standard deviation (8-bit levels) of Gaussian sensor noise added to each frame
+    /// of a pair independently (drawn uniformly per pair), so a still camera is not a perfect
+    /// copy — real clips never are.
+    #[serde(default)]
+    pub sensor_noise: f32,
+    /// Step from which `sensor_noise` applies.
+    #[serde(default)]
+    pub sensor_noise_from: u64,
 }
 
 fn default_seed() -> u64 {
@@ -86,9 +99,16 @@ impl TemporalConfig {
             return Ok(None);
         }
         let c: Self = toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
-        if c.patch == 0 || c.patch % 64 != 0 || c.batch == 0 || c.steps == 0 || c.lr.is_nan() || c.lr <= 0.0 {
+        if c.patch == 0
+            || c.patch % 64 != 0
+            || c.batch == 0
+            || c.steps == 0
+            || c.lr.is_nan()
+            || c.lr <= 0.0
+            || !(0.0..=64.0).contains(&c.sensor_noise)
+        {
             return Err(format!(
-                "{}: patch must be a multiple of 64; batch, steps, lr positive",
+                "{}: patch must be a multiple of 64; batch, steps, lr positive; sensor_noise in 0..=64",
                 path.display()
             ));
         }
@@ -257,19 +277,39 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
         let mut rng = ChaCha8Rng::seed_from_u64(c.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         device.seed(rng.random());
         let quality = rng.random_range(1.0..=QUALITIES as f64);
-        let (prev, cur) = source.frame_pairs(&mut rng, c.batch, c.patch, &motion, c.still_fraction, &plain);
+        let noise = if step >= c.sensor_noise_from { c.sensor_noise } else { 0.0 };
+        let (prev, cur) =
+            source.frame_pairs(&mut rng, c.batch, c.patch, &motion, c.still_fraction, noise, &plain);
 
         // Frozen image model, no gradients: latents, hyperprior.
         let (gain, _) = net.gains(quality);
-        let y_prev = (net.g_a.forward(prev) * gain.clone()).round();
+        let y_prev = net.g_a.forward(prev) * gain.clone();
         let y = net.g_a.forward(cur) * gain;
         let hyper = net.h_s.forward(net.h_a.forward(y.clone()).round());
-        // The image model's own rate for the same latent, for the log.
-        let zero = Tensor::<4>::zeros(y.dims(), &plain);
-        let intra_bits = to_bits(intra.likelihood(&net.slices, hyper.clone(), zero, y.clone()))
-            .into_scalar::<f32>() as f64;
         let move_ad = |t: Tensor<4>| Tensor::<4>::from_data(t.into_data(), &device);
-        let likelihood = temporal.likelihood(&net.slices, move_ad(hyper), move_ad(y_prev), move_ad(y));
+        let (intra_bits, likelihood) = if c.round_from.is_some_and(|from| step >= from) {
+            let hyper_prev = net.h_s.forward(net.h_a.forward(y_prev.clone()).round());
+            let (y_hat_prev, _) = net.code_latent(hyper_prev, y_prev);
+            // The image model's own rate for the same latent, for the log.
+            let (_, intra_likelihood) = net.code_latent(hyper.clone(), y.clone());
+            let to_plain = |t: Tensor<4>| Tensor::<4>::from_data(t.into_data(), &plain);
+            let likelihood = temporal.rounded_likelihood(
+                &net.slices,
+                move_ad(hyper),
+                move_ad(y_hat_prev),
+                move_ad(y),
+                |i, ctx, y_hat| move_ad(net.predict_residual(i, to_plain(ctx), to_plain(y_hat))),
+            );
+            (to_bits(intra_likelihood), likelihood)
+        } else {
+            let zero = Tensor::<4>::zeros(y.dims(), &plain);
+            let intra_likelihood = intra.likelihood(&net.slices, hyper.clone(), zero, y.clone());
+            (
+                to_bits(intra_likelihood),
+                temporal.likelihood(&net.slices, move_ad(hyper), move_ad(y_prev.round()), move_ad(y)),
+            )
+        };
+        let intra_bits = intra_bits.into_scalar::<f32>() as f64;
         let bpp = to_bits(likelihood).div_scalar(pixels);
         let grads = GradientsParams::from_grads(bpp.backward(), &temporal);
         temporal = optim.step(c.lr, temporal, grads);
@@ -309,7 +349,10 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
 
 impl super::data::PatchSource {
     /// `batch` synthetic frame pairs `[B, 3, P, P]` each: a random photo, a random view
-    /// inside it (a 32-pixel margin leaves room for the motion), a random motion.
+    /// inside it (a 32-pixel margin leaves room for the motion), a random motion, and
+    /// Gaussian sensor noise of a standard deviation drawn up to `noise` (8-bit levels) on
+    /// each frame.
+    #[allow(clippy::too_many_arguments)]
     pub fn frame_pairs(
         &self,
         rng: &mut impl Rng,
@@ -317,6 +360,7 @@ impl super::data::PatchSource {
         patch: usize,
         motion: &Motion,
         still: f32,
+        noise: f32,
         device: &Device,
     ) -> (Tensor<4>, Tensor<4>) {
         let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -329,7 +373,13 @@ impl super::data::PatchSource {
             } else {
                 motion.draw(|| rng.random::<f32>())
             };
-            let (f0, f1) = lic_datasets::motion::frame_pair(img, x0, y0, patch as u32, &m);
+            let (mut f0, mut f1) = lic_datasets::motion::frame_pair(img, x0, y0, patch as u32, &m);
+            if noise > 0.0 {
+                let sigma = rng.random::<f32>() * noise / 255.0;
+                for v in f0.iter_mut().chain(f1.iter_mut()) {
+                    *v = (*v + sigma * standard_normal(rng)).clamp(0.0, 1.0);
+                }
+            }
             a.extend(f0);
             b.extend(f1);
         }
@@ -339,4 +389,11 @@ impl super::data::PatchSource {
             Tensor::from_data(TensorData::new(b, shape), device),
         )
     }
+}
+
+/// One standard normal draw (Box–Muller) from `rng`.
+fn standard_normal(rng: &mut impl Rng) -> f32 {
+    let u1 = rng.random::<f32>().max(f32::MIN_POSITIVE);
+    let u2 = rng.random::<f32>();
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
