@@ -76,6 +76,9 @@ struct Point {
     bpp_intra: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bpp_inter: Option<f64>,
+    /// Frames coded intra, forced by the GOP or chosen by the encoder (lic only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intra_frames: Option<usize>,
 }
 
 /// What one coded clip measured.
@@ -87,6 +90,7 @@ struct Measured {
     decode_fps: f64,
     bpp_intra: Option<f64>,
     bpp_inter: Option<f64>,
+    intra_frames: Option<usize>,
 }
 
 impl Point {
@@ -103,6 +107,7 @@ impl Point {
             decode_fps: m.decode_fps,
             bpp_intra: m.bpp_intra,
             bpp_inter: m.bpp_inter,
+            intra_frames: m.intra_frames,
         }
     }
 }
@@ -120,7 +125,7 @@ impl Measured {
         let (psnr_rgb, psnr_y) = mean_quality(frames, decoded)?;
         let (w, h) = frames.first().map_or((1, 1), RgbImage::dimensions);
         let bpp = bytes as f64 * 8.0 / (f64::from(w * h) * frames.len() as f64);
-        Ok(Self { bpp, psnr_rgb, psnr_y, encode_fps, decode_fps, bpp_intra, bpp_inter })
+        Ok(Self { bpp, psnr_rgb, psnr_y, encode_fps, decode_fps, bpp_intra, bpp_inter, intra_frames: None })
     }
 }
 
@@ -185,7 +190,9 @@ fn run_lic(
         .map_err(|e| format!("{name}: {e}"))?;
     let dec_fps = frames.len() as f64 / t.elapsed().as_secs_f64();
     let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-    Measured::of(frames, &decoded, file.len() as u64, (enc_fps, dec_fps), (mean(&intra), mean(&inter)))
+    let m =
+        Measured::of(frames, &decoded, file.len() as u64, (enc_fps, dec_fps), (mean(&intra), mean(&inter)))?;
+    Ok(Measured { intra_frames: Some(intra.len()), ..m })
 }
 
 /// x264/x265 through ffmpeg: encode the first `n` frames at `crf`, decode, measure.
@@ -396,15 +403,16 @@ fn report_markdown(
             s += &format!("![{metric}]({})\n\n", super::report::link(png, base));
         }
     }
-    s += "## Per clip\n\n| clip | codec | param | frames | bpp | I bpp | P bpp | PSNR-RGB | PSNR-Y | enc fps | dec fps |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    s += "## Per clip\n\n| clip | codec | param | frames | I frames | bpp | I bpp | P bpp | PSNR-RGB | PSNR-Y | enc fps | dec fps |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     let opt = |v: Option<f64>| v.map_or("".into(), |v| format!("{v:.4}"));
     for p in points {
         s += &format!(
-            "| {} | {} | {} | {} | {:.4} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            "| {} | {} | {} | {} | {} | {:.4} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
             p.clip,
             p.codec,
             p.param,
             p.frames,
+            p.intra_frames.map_or(String::new(), |n| n.to_string()),
             p.bpp,
             opt(p.bpp_intra),
             opt(p.bpp_inter),

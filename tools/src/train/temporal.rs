@@ -79,6 +79,11 @@ pub struct TemporalConfig {
     /// Step from which `sensor_noise` applies.
     #[serde(default)]
     pub sensor_noise_from: u64,
+    /// A temporal checkpoint folder to start a new run from (weights only, step 0), even one
+    /// trained against another image checkpoint: after the image model trains further, its
+    /// temporal model is fine-tuned rather than retrained from intra.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
 }
 
 fn default_seed() -> u64 {
@@ -253,6 +258,14 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
         }
         (optim, progress) = (o, p);
         eprintln!("resuming {} at step {}", c.out.display(), progress.progress.step);
+    } else if let Some(init) = &c.init_from {
+        let (_, p) = load(init, &mut temporal, AdamConfig::new().init())?;
+        eprintln!(
+            "starting from {} (step {}, trained against image step {})",
+            init.display(),
+            p.progress.step,
+            p.image_step
+        );
     }
     let source = super::data::PatchSource::load(&folders, c.patch + 64)?;
     let motion = c.motion();
