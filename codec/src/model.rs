@@ -27,6 +27,12 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Opens this backend's Burn device, for callers that run their own modules on it (`lic
+    /// train`), with a description of the adapter for reports.
+    pub fn device(self) -> Result<(Device, String)> {
+        self.open().map(|(device, r)| (device, r.adapter))
+    }
+
     /// Opens this backend's device: the device, and a description for reports.
     fn open(self) -> Result<(Device, Resolved)> {
         let cpu = || (Device::flex(), Resolved { kind: "cpu", adapter: "flex (CPU)".into() });

@@ -29,14 +29,20 @@ pub struct ModelArgs {
     backend: BackendArg,
 }
 
-impl ModelArgs {
-    /// Loads the chosen model onto the chosen backend.
-    pub fn load(&self) -> Result<Model, ToolError> {
-        let backend = match self.backend {
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Self {
+        match b {
             BackendArg::Auto => Backend::Auto,
             BackendArg::Cpu => Backend::Cpu,
             BackendArg::Gpu => Backend::Gpu,
-        };
+        }
+    }
+}
+
+impl ModelArgs {
+    /// Loads the chosen model onto the chosen backend.
+    pub fn load(&self) -> Result<Model, ToolError> {
+        let backend = Backend::from(self.backend);
         let model = match &self.model {
             Some(path) => Model::from_path(path, backend),
             None => Model::embedded(backend),

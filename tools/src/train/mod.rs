@@ -55,6 +55,19 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Where to train: `auto` picks a hardware GPU (wgpu: Vulkan, Metal, DX12) when there is
+    /// one, else the CPU (Burn's `flex`). Checkpoints move freely between backends.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: crate::model_arg::BackendArg,
+}
+
+impl TrainArgs {
+    /// The device this run trains on (without autodiff), announced on stderr.
+    fn device(&self) -> Result<Device, String> {
+        let (device, adapter) = lic_codec::Backend::from(self.backend).device().map_err(|e| e.to_string())?;
+        eprintln!("training on {adapter}");
+        Ok(device)
+    }
 }
 
 fn export(config: &TrainConfig, path: &std::path::Path, force: bool) -> Result<(), String> {
@@ -95,7 +108,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     let root = lic_datasets::data_root(args.data.as_deref());
     let folders: Vec<PathBuf> =
         config.datasets.iter().map(|d| if d.is_absolute() { d.clone() } else { root.join(d) }).collect();
-    let device = Device::flex().autodiff();
+    let device = args.device()?.autodiff();
     device.seed(config.seed);
 
     let mut model = ImageModel::new(&config.model, &device);

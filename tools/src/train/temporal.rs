@@ -228,8 +228,8 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
     let root = lic_datasets::data_root(args.data.as_deref());
     let folders: Vec<PathBuf> =
         c.datasets.iter().map(|d| if d.is_absolute() { d.clone() } else { root.join(d) }).collect();
-    let plain = Device::flex();
-    let device = Device::flex().autodiff();
+    let plain = args.device()?;
+    let device = plain.clone().autodiff();
     device.seed(c.seed);
     let (net, image, image_step) = image_model(c, &plain)?;
     // Built fresh on the autodiff device, then given the image model's slice networks

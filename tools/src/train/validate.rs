@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use burn::module::Module;
 use burn::tensor::Device;
 use lic_bitstream::{Chunk, ColourSpace, FourCc, ImageFile, ImageHeader, ModelId, Quality};
 use lic_entropy::{ScaleTable, TableSet};
@@ -35,7 +36,8 @@ impl Validator {
 
     /// Codes every image at each validation quality; appends means to `validate.csv`.
     pub fn run(&self, model: &ImageModel, step: u64, out: &Path) -> Result<(), String> {
-        let device = Device::flex();
+        // The model's own device (the CPU, or the GPU it trains on).
+        let device = model.devices().into_iter().next().unwrap_or_else(Device::flex);
         let z_coder =
             TableSet::new(model.z_distributions().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
         let exact = lic_models::net::ExactParams::new(model)?;
