@@ -1,7 +1,7 @@
 //! The entropy-parameter path is platform-independent: its outputs are pinned bit for bit,
 //! do not depend on the thread count, and match Burn's float networks to rounding error.
 //!
-//! Bless after shipping new weights: `LIC_BLESS=1 cargo test -p lic-tests --test determinism`.
+//! Bless after shipping new weights: `LIC_BLESS=1 cargo test --workspace --test determinism` (with `--workspace`: `-p lic-tests` resolves Burn's features differently and rebuilds it).
 
 use std::path::PathBuf;
 

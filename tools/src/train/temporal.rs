@@ -51,6 +51,9 @@ pub struct TemporalConfig {
     pub steps: u64,
     /// Adam learning rate.
     pub lr: f64,
+    /// `[step, rate]` pairs: from each step on, the learning rate is that rate.
+    #[serde(default)]
+    pub lr_from: Vec<(u64, f64)>,
     /// Seconds between checkpoints.
     #[serde(default = "default_checkpoint_secs")]
     pub checkpoint_secs: u64,
@@ -111,13 +114,21 @@ impl TemporalConfig {
             || c.lr.is_nan()
             || c.lr <= 0.0
             || !(0.0..=64.0).contains(&c.sensor_noise)
+            || c.lr_from.iter().any(|&(_, v)| v.is_nan() || v <= 0.0)
+            || !c.lr_from.is_sorted_by_key(|&(s, _)| s)
         {
             return Err(format!(
-                "{}: patch must be a multiple of 64; batch, steps, lr positive; sensor_noise in 0..=64",
+                "{}: patch must be a multiple of 64; batch, steps, lr positive; sensor_noise in 0..=64; \
+                 lr_from [step, rate] pairs with positive rates, steps ascending",
                 path.display()
             ));
         }
         Ok(Some(c))
+    }
+
+    /// Learning rate at `step`.
+    fn lr_at(&self, step: u64) -> f64 {
+        self.lr_from.iter().rev().find(|&&(s, _)| step >= s).map_or(self.lr, |&(_, v)| v)
     }
 
     fn motion(&self) -> Motion {
@@ -325,7 +336,7 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
         let intra_bits = intra_bits.into_scalar::<f32>() as f64;
         let bpp = to_bits(likelihood).div_scalar(pixels);
         let grads = GradientsParams::from_grads(bpp.backward(), &temporal);
-        temporal = optim.step(c.lr, temporal, grads);
+        temporal = optim.step(c.lr_at(step), temporal, grads);
 
         progress.progress.step += 1;
         progress.progress.seconds = base_seconds + started.elapsed().as_secs_f64();
