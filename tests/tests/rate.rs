@@ -12,13 +12,19 @@ use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
 /// 0.94–0.99; the step-12074 default measures 0.988–1.009 on these three images.
 const RATIO: std::ops::RangeInclusive<f64> = 0.98..=1.02;
 
-#[test]
-fn estimated_rate_matches_real_coded_size() {
-    let Some(root) = lic_tests::data_root_or_skip("rate check") else { return };
+/// The CPU device, the embedded model on it and the Kodak files; `None` (the test skips)
+/// without the data.
+fn setup(what: &str) -> Option<(Device, CodecModel, Vec<std::path::PathBuf>)> {
+    let root = lic_tests::data_root_or_skip(what)?;
     let device = Device::flex();
     let weights = Weights::from_bytes(DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS).expect("embedded weights");
     let model = CodecModel::load(weights, &device).expect("embedded model");
-    let files = lic_datasets::kodak(&root).expect("kodak");
+    Some((device, model, lic_datasets::kodak(&root).expect("kodak")))
+}
+
+#[test]
+fn estimated_rate_matches_real_coded_size() {
+    let Some((device, model, files)) = setup("rate check") else { return };
     for (file, quality) in [(&files[0], 1.0), (&files[6], 4.0), (&files[22], 8.0)] {
         let img = lic_datasets::load_image(file).expect("image").into_rgb8();
         let x = lic_codec::image_to_tensor(&img, &device);
@@ -43,13 +49,9 @@ fn estimated_rate_matches_real_coded_size() {
 /// float differences of the tensor convolutions.
 #[test]
 fn training_rate_is_the_codecs_rate() {
-    let Some(root) = lic_tests::data_root_or_skip("training rate check") else { return };
-    let device = Device::flex();
-    let weights = Weights::from_bytes(DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS).expect("embedded weights");
-    let model = CodecModel::load(weights, &device).expect("embedded model");
+    let Some((device, model, files)) = setup("training rate check") else { return };
     let temporal = model.temporal.as_ref().expect("the default model codes video");
     let net = &model.net;
-    let files = lic_datasets::kodak(&root).expect("kodak");
     let img = lic_datasets::load_image(&files[22]).expect("image").into_rgb8();
     // Two frames of a camera panning 3 pixels right.
     let frame = |x| image::imageops::crop_imm(&img, x, 128, 256, 256).to_image();

@@ -49,8 +49,18 @@ fn clip_with(path: &Path, w: usize, h: usize, n: usize, scene: impl Fn(usize) ->
 fn coded_clip(dir: &Path, (w, h, n): (usize, usize, usize), moving: bool, args: &[&str]) -> PathBuf {
     let (src, coded) = (dir.join("src.y4m"), dir.join("src.licv"));
     clip(&src, w, h, n, moving);
-    lic().arg("encode-video").arg(&src).arg("-o").arg(&coded).args(args).arg("--quiet").assert().success();
+    encode(&src, &coded, args);
     coded
+}
+
+/// `lic encode-video src -o coded ARGS --quiet`, which must succeed.
+fn encode(src: &Path, coded: &Path, args: &[&str]) {
+    lic().arg("encode-video").arg(src).arg("-o").arg(coded).args(args).arg("--quiet").assert().success();
+}
+
+/// Frame types in order, one letter (`I`, `P`) each, from `lic info --json`.
+fn frame_types(info: &serde_json::Value) -> String {
+    info["per_frame"].as_array().expect("frames").iter().map(|f| f[1].as_str().expect("type")).collect()
 }
 
 fn info_json(path: &Path) -> serde_json::Value {
@@ -79,12 +89,7 @@ fn round_trip_keeps_frames_size_and_rate() {
     assert_eq!(info["frames"], 6);
     // Frame 0 is intra, and never more than 4 frames pass from one intra frame to the next
     // (the encoder may choose more intra frames than the GOP forces).
-    let types: String = info["per_frame"]
-        .as_array()
-        .expect("frames")
-        .iter()
-        .map(|f| f[1].as_str().expect("type").to_string())
-        .collect();
+    let types = frame_types(&info);
     assert!(types.starts_with('I') && !types.contains("PPPP"), "{types}");
     assert_eq!(info["intra_frames"].as_u64(), Some(types.matches('I').count() as u64));
     assert_eq!((info["width"].as_u64(), info["height"].as_u64()), (Some(100), Some(70)));
@@ -118,21 +123,8 @@ fn scene_cut_gets_an_intra_frame() {
     let (src, coded) = (dir.path().join("cut.y4m"), dir.path().join("cut.licv"));
     // Three frames of one still scene, then three of another.
     clip_with(&src, 128, 128, 6, |t| (0, usize::from(t >= 3)));
-    lic()
-        .arg("encode-video")
-        .arg(&src)
-        .arg("-o")
-        .arg(&coded)
-        .args(["--gop", "32", "--quiet"])
-        .assert()
-        .success();
-    let info = info_json(&coded);
-    let types: String = info["per_frame"]
-        .as_array()
-        .expect("frames")
-        .iter()
-        .map(|f| f[1].as_str().expect("type").to_string())
-        .collect();
+    encode(&src, &coded, &["--gop", "32"]);
+    let types = frame_types(&info_json(&coded));
     // Predicting the new scene from the old one costs more than coding it alone; inside each
     // scene the previous frame helps.
     assert_eq!(types, "IPPIPP");
@@ -208,14 +200,7 @@ fn real_clip_when_present() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let (coded, out) = (dir.path().join("c.licv"), dir.path().join("c.mkv"));
-    lic()
-        .arg("encode-video")
-        .arg(&clip)
-        .arg("-o")
-        .arg(&coded)
-        .args(["--frames", "4", "--quiet"])
-        .assert()
-        .success();
+    encode(&clip, &coded, &["--frames", "4"]);
     let info = info_json(&coded);
     assert_eq!(
         (info["frames"].as_u64(), info["width"].as_u64(), info["height"].as_u64()),
