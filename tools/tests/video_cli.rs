@@ -112,9 +112,11 @@ fn static_clip_inter_frames_are_cheap() {
     let size = |f: &serde_json::Value| f[2].as_f64().expect("bytes");
     let intra = size(&frames[0]);
     let inter = frames[1..].iter().map(size).sum::<f64>() / (frames.len() - 1) as f64;
-    // Measured with the shipped model: P ≈ 0.72 × I here (2083 vs 2888 bytes). An untrained
-    // temporal model (or intra coding) gives ≈ 1.0.
-    assert!(inter < 0.8 * intra, "static scene: P frames {inter:.0} bytes vs I frame {intra:.0}");
+    eprintln!("static scene: P {inter:.0} bytes, I {intra:.0} bytes, ratio {:.3}", inter / intra);
+    // Measured with the shipped model: P ≈ 0.53 × I here (1543 vs 2888 bytes; the model
+    // trained on noise instead of rounding gave 0.72). An untrained temporal model (or intra
+    // coding) gives ≈ 1.0. Bits come from the exact path, so this ratio is the same everywhere.
+    assert!(inter < 0.65 * intra, "static scene: P frames {inter:.0} bytes vs I frame {intra:.0}");
 }
 
 #[test]
