@@ -282,10 +282,7 @@ impl ImageModel {
             likelihoods.push(gaussian_likelihood(add_uniform_noise(y_s.clone()), mu.clone(), sigma));
             // Straight-through rounding of the residual around the mean.
             let residual = y_s.clone() - mu.clone();
-            let y_hat = ste_round(residual) + mu;
-            let lrp_in = Tensor::cat(vec![ctx, y_hat.clone()], 1);
-            let y_hat = y_hat + self.slice_lrp[i].forward(lrp_in).tanh().mul_scalar(0.5);
-            decoded.push(y_hat);
+            decoded.push(self.predict_residual(i, ctx, ste_round(residual) + mu));
             start += s;
         }
         let y_hat = Tensor::cat(decoded, 1) * inv_gain;
