@@ -79,7 +79,7 @@ fn export(config: &TrainConfig, path: &std::path::Path, force: bool) -> Result<(
     }
     let device = Device::flex();
     let mut model = ImageModel::new(&config.model, &device);
-    let (optim, aux) = (AdamConfig::new().init(), AdamConfig::new().init());
+    let (optim, aux) = (adam().init(), adam().init());
     let (_, _, progress) = checkpoint::load(&config.out, &mut model, optim, aux)?;
     let bytes = lic_models::export(&model, &config.model).map_err(|e| e.to_string())?;
     std::fs::write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -92,6 +92,13 @@ fn export(config: &TrainConfig, path: &std::path::Path, force: bool) -> Result<(
         lic_models::weights_digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
     Ok(())
+}
+
+/// Adam as the learned-compression literature runs it (PyTorch's ε = 1e-8). Burn's default
+/// ε = 1e-5 swamps small gradients — GDN's γ entries near zero get gradients of that order —
+/// and so slows exactly the parameters that start small.
+pub(crate) fn adam() -> AdamConfig {
+    AdamConfig::new().with_epsilon(1e-8)
 }
 
 /// Runs (or resumes) a training run.
@@ -113,8 +120,8 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
 
     let mut model = ImageModel::new(&config.model, &device);
     let clip = Some(GradientClippingConfig::Norm(config.clip));
-    let mut optim = AdamConfig::new().with_grad_clipping(clip).init();
-    let mut aux_optim = AdamConfig::new().init();
+    let mut optim = adam().with_grad_clipping(clip).init();
+    let mut aux_optim = adam().init();
     let mut progress = checkpoint::Progress::default();
     if checkpoint::exists(&config.out) && !args.restart {
         let (o, a, p) = checkpoint::load(&config.out, &mut model, optim, aux_optim)?;

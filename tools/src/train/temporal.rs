@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::{Device, Tensor, TensorData};
 use lic_datasets::motion::Motion;
@@ -161,7 +161,7 @@ fn image_model(c: &TemporalConfig, device: &Device) -> Result<(ImageModel, Train
         ));
     }
     let mut net = ImageModel::new(&image.model, device);
-    let (optim, aux) = (AdamConfig::new().init(), AdamConfig::new().init());
+    let (optim, aux) = (super::adam().init(), super::adam().init());
     let (_, _, p) = checkpoint::load(&image.out, &mut net, optim, aux)?;
     Ok((net, image, p.step))
 }
@@ -210,7 +210,7 @@ fn export(c: &TemporalConfig, path: &Path, force: bool) -> Result<(), String> {
     let device = Device::flex();
     let (net, image, image_step) = image_model(c, &device)?;
     let mut t = TemporalModel::from_image(&net, &device);
-    let (_, p) = load(&c.out, &mut t, AdamConfig::new().init())?;
+    let (_, p) = load(&c.out, &mut t, super::adam().init())?;
     if p.image_step != image_step {
         return Err(format!(
             "the temporal run was trained against image step {} but {} is at step {image_step}: retrain it",
@@ -256,7 +256,7 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
             return Err("temporal model shapes do not match the image model".into());
         }
     }
-    let mut optim = AdamConfig::new().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
+    let mut optim = super::adam().with_grad_clipping(Some(GradientClippingConfig::Norm(1.0))).init();
     let mut progress = TemporalProgress { image_step, ..Default::default() };
     if paths(&c.out).2.is_file() && !args.restart {
         let (o, p) = load(&c.out, &mut temporal, optim)?;
@@ -270,7 +270,7 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
         (optim, progress) = (o, p);
         eprintln!("resuming {} at step {}", c.out.display(), progress.progress.step);
     } else if let Some(init) = &c.init_from {
-        let (_, p) = load(init, &mut temporal, AdamConfig::new().init())?;
+        let (_, p) = load(init, &mut temporal, super::adam().init())?;
         eprintln!(
             "starting from {} (step {}, trained against image step {})",
             init.display(),
