@@ -9,10 +9,10 @@ use burn::tensor::{Device, Tensor};
 ///
 /// β and γ are stored as square roots: `γ = p²` and `β = p² + β_min`. Both stay positive
 /// and, unlike a clamp at a lower bound, every entry keeps a gradient. That matters: γ's
-/// off-diagonal entries start at (almost) zero, which is exactly where a clamp-based bound
-/// sits, and Burn's `clamp_min` passes no gradient there, so with it the cross-channel
-/// terms never learned and every GDN stayed diagonal (what CompressAI avoids with a custom
-/// `LowerBound` gradient). Squares are symmetric, so a parameter that overshoots zero just
+/// off-diagonal entries start at (almost) zero, on a clamp-based bound, and Burn's
+/// `clamp_min` passes no gradient below it, so once Adam stepped them under it the
+/// cross-channel terms never learned again and every GDN stayed diagonal (what CompressAI
+/// avoids with a custom `LowerBound` gradient). Squares are symmetric, so a parameter that overshoots zero just
 /// comes back; it does not get stuck below a bound.
 #[derive(Module, Debug)]
 pub struct Gdn {
