@@ -114,9 +114,7 @@ impl TrainConfig {
         if !(self.lr > 0.0 && self.aux_lr > 0.0) {
             return Err("learning rates must be positive".into());
         }
-        if self.lr_from.iter().any(|&(_, v)| v.is_nan() || v <= 0.0)
-            || !self.lr_from.is_sorted_by_key(|&(s, _)| s)
-        {
+        if !lr_from_is_valid(&self.lr_from) {
             return Err("lr_from must hold [step, rate] pairs with positive rates, steps ascending".into());
         }
         if self.datasets.is_empty() {
@@ -128,9 +126,19 @@ impl TrainConfig {
     /// Learning rate at `step`.
     pub fn lr_at(&self, step: u64) -> f64 {
         let drops = self.lr_drops.iter().filter(|&&f| step as f64 >= f * self.steps as f64).count();
-        let base = self.lr_from.iter().rev().find(|&&(s, _)| step >= s).map_or(self.lr, |&(_, v)| v);
-        base * 0.1f64.powi(drops as i32)
+        lr_from_at(self.lr, &self.lr_from, step) * 0.1f64.powi(drops as i32)
     }
+}
+
+/// Whether `lr_from` (`[step, rate]` pairs, image and temporal configs alike) has positive
+/// rates and ascending steps.
+pub(crate) fn lr_from_is_valid(lr_from: &[(u64, f64)]) -> bool {
+    lr_from.iter().all(|&(_, v)| v > 0.0) && lr_from.is_sorted_by_key(|&(s, _)| s)
+}
+
+/// The rate `lr_from` sets at `step`: that of the last change at or before it, else `lr`.
+pub(crate) fn lr_from_at(lr: f64, lr_from: &[(u64, f64)], step: u64) -> f64 {
+    lr_from.iter().rev().find(|&&(s, _)| step >= s).map_or(lr, |&(_, v)| v)
 }
 
 #[cfg(test)]

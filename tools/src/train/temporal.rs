@@ -114,8 +114,7 @@ impl TemporalConfig {
             || c.lr.is_nan()
             || c.lr <= 0.0
             || !(0.0..=64.0).contains(&c.sensor_noise)
-            || c.lr_from.iter().any(|&(_, v)| v.is_nan() || v <= 0.0)
-            || !c.lr_from.is_sorted_by_key(|&(s, _)| s)
+            || !super::config::lr_from_is_valid(&c.lr_from)
         {
             return Err(format!(
                 "{}: patch must be a multiple of 64; batch, steps, lr positive; sensor_noise in 0..=64; \
@@ -128,7 +127,7 @@ impl TemporalConfig {
 
     /// Learning rate at `step`.
     fn lr_at(&self, step: u64) -> f64 {
-        self.lr_from.iter().rev().find(|&&(s, _)| step >= s).map_or(self.lr, |&(_, v)| v)
+        super::config::lr_from_at(self.lr, &self.lr_from, step)
     }
 
     fn motion(&self) -> Motion {
