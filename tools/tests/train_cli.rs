@@ -86,6 +86,30 @@ fn resumed_training_matches_uninterrupted_training() {
     // The embedded model refuses a file made with the tiny one.
     let out = lic().arg("decode").arg(&coded).arg("-o").arg(dir.path().join("y.png")).assert().failure();
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("load the matching weights"));
+
+    // A new run with another slicing starts from the trained transforms (the slicing
+    // ablation's setup), and only when the parameters it keeps all fit.
+    let from = |name: &str, slices: &str, fresh: &str| {
+        let text = std::fs::read_to_string(&resumed)
+            .expect("config")
+            .replace("slices = [4, 4, 8]", &format!("slices = {slices}"))
+            .replace(
+                &format!("out = \"{}\"", dir.path().join("resumed").display()),
+                &format!(
+                    "out = \"{}\"\ninit_from = \"{}\"\n{fresh}",
+                    dir.path().join(name).display(),
+                    dir.path().join("resumed").display()
+                ),
+            );
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).expect("config");
+        lic().args(["train", "--config"]).arg(&path).args(["--max-steps", "1"]).assert()
+    };
+    let out = from("even", "[4, 4, 4, 4]", "init_fresh = [\"slice_params\", \"slice_lrp\"]").success();
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("starting from"));
+    let out = from("unfit", "[4, 4, 4, 4]", "").failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("does not fit") && !err.contains("panicked"), "{err}");
 }
 
 #[test]

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
-use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
+use burn::store::{BurnpackStore, ModuleSnapshot, ModuleStore, PathFilter, SafetensorsStore};
 use lic_models::net::ImageModel;
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +65,42 @@ pub fn save(
     }
     let _ = std::fs::remove_file(legacy_model(dir));
     Ok(())
+}
+
+/// Copies the weights of the checkpoint in `dir` into `model`, except parameters whose path
+/// starts with one of `fresh` (they keep their initialisation). Returns the source's progress.
+/// Every other parameter of `model` must be in the checkpoint with its shape: a start that
+/// silently left half the network random would be a different experiment.
+pub fn init_weights(dir: &Path, model: &mut ImageModel, fresh: &[String]) -> Result<Progress, String> {
+    let (m, _, _, p) = paths(dir);
+    let text = std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
+    let progress: Progress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    let is_fresh = |path: &str| fresh.iter().any(|f| path.starts_with(f.as_str()));
+    let mut store = BurnpackStore::from_file(&m);
+    let keep: Vec<String> = store
+        .get_all_tensors()
+        .map_err(|e| format!("reading {}: {e}", m.display()))?
+        .keys()
+        .filter(|k| !is_fresh(k))
+        .cloned()
+        .collect();
+    let mut store =
+        BurnpackStore::from_file(&m).allow_partial(true).with_filter(PathFilter::from_paths(keep));
+    let applied = model
+        .load_from(&mut store)
+        .map_err(|e| format!("{} does not fit this model config outside {fresh:?}: {e}", m.display()))?;
+    let missing: Vec<&str> =
+        applied.missing.iter().map(|(p, _)| p.as_str()).filter(|p| !is_fresh(p)).collect();
+    if !applied.errors.is_empty() || !missing.is_empty() {
+        return Err(format!(
+            "{} does not fit this model config outside {fresh:?}: {} missing ({}), {} errors",
+            m.display(),
+            missing.len(),
+            missing.first().unwrap_or(&""),
+            applied.errors.len()
+        ));
+    }
+    Ok(progress)
 }
 
 /// Loads a checkpoint into freshly built `model` and optimisers.

@@ -52,6 +52,16 @@ pub struct TrainConfig {
     /// Kodak images used for validation (first N of 24).
     #[serde(default = "defaults::validate_images")]
     pub validate_images: usize,
+    /// A new run starts from this run folder's checkpoint instead of a fresh initialisation
+    /// (weights only: Adam and the step count start over). Ignored when `out` already holds a
+    /// checkpoint, which is resumed instead.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
+    /// With `init_from`: parameters whose path starts with one of these stay at their fresh
+    /// initialisation, e.g. `["slice_params", "slice_lrp"]` to compare slicings on trained
+    /// transforms. Every other parameter must be in the checkpoint with the same shape.
+    #[serde(default)]
+    pub init_fresh: Vec<String>,
     /// Network sizes.
     pub model: ModelConfig,
 }
@@ -120,6 +130,9 @@ impl TrainConfig {
         if self.datasets.is_empty() {
             return Err("no datasets".into());
         }
+        if self.init_from.is_none() && !self.init_fresh.is_empty() {
+            return Err("init_fresh needs init_from".into());
+        }
         Ok(())
     }
 
@@ -169,5 +182,11 @@ mod tests {
         assert!(config("lr_from = [[50, 3e-4], [10, 2e-4]]").validate().is_err());
         assert!(config("lr_from = [[10, 0.0]]").validate().is_err());
         assert!(config("").validate().is_ok());
+    }
+
+    #[test]
+    fn init_fresh_needs_init_from() {
+        assert!(config("init_fresh = [\"slice_params\"]").validate().is_err());
+        assert!(config("init_from = \"runs/a\"\ninit_fresh = [\"slice_params\"]").validate().is_ok());
     }
 }

@@ -127,8 +127,19 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let (o, a, p) = checkpoint::load(&config.out, &mut model, optim, aux_optim)?;
         (optim, aux_optim, progress) = (o, a, p);
         eprintln!("resuming {} at step {}", config.out.display(), progress.step);
-    } else if checkpoint::exists(&config.out) {
-        eprintln!("--restart: ignoring the checkpoint in {}", config.out.display());
+    } else {
+        if checkpoint::exists(&config.out) {
+            eprintln!("--restart: ignoring the checkpoint in {}", config.out.display());
+        }
+        if let Some(init) = &config.init_from {
+            let from = checkpoint::init_weights(init, &mut model, &config.init_fresh)?;
+            eprintln!(
+                "starting from {} (step {}), fresh: {:?}",
+                init.display(),
+                from.step,
+                config.init_fresh
+            );
+        }
     }
 
     let source = data::PatchSource::load(&folders, config.patch)?;
