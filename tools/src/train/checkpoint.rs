@@ -67,14 +67,18 @@ pub fn save(
     Ok(())
 }
 
+fn read_progress(path: &Path) -> Result<Progress, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Copies the weights of the checkpoint in `dir` into `model`, except parameters whose path
 /// starts with one of `fresh` (they keep their initialisation). Returns the source's progress.
 /// Every other parameter of `model` must be in the checkpoint with its shape: a start that
 /// silently left half the network random would be a different experiment.
 pub fn init_weights(dir: &Path, model: &mut ImageModel, fresh: &[String]) -> Result<Progress, String> {
     let (m, _, _, p) = paths(dir);
-    let text = std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-    let progress: Progress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    let progress = read_progress(&p)?;
     let is_fresh = |path: &str| fresh.iter().any(|f| path.starts_with(f.as_str()));
     let mut store = BurnpackStore::from_file(&m);
     let keep: Vec<String> = store
@@ -111,8 +115,7 @@ pub fn load(
     aux: ModuleOptimizer,
 ) -> Result<(ModuleOptimizer, ModuleOptimizer, Progress), String> {
     let (m, o, a, p) = paths(dir);
-    let text = std::fs::read_to_string(&p).map_err(|e| format!("reading {}: {e}", p.display()))?;
-    let progress: Progress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    let progress = read_progress(&p)?;
     if !m.is_file() && legacy_model(dir).is_file() {
         // Weights only: the optimiser state cannot be matched to parameters without ids.
         let legacy = legacy_model(dir);
