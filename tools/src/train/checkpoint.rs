@@ -88,8 +88,8 @@ pub fn init_weights(dir: &Path, model: &mut ImageModel, fresh: &[String]) -> Res
         .filter(|k| !is_fresh(k))
         .cloned()
         .collect();
-    let mut store =
-        BurnpackStore::from_file(&m).allow_partial(true).with_filter(PathFilter::from_paths(keep));
+    // The same store, already read: the filter only narrows what is applied.
+    let mut store = store.allow_partial(true).with_filter(PathFilter::from_paths(keep));
     let applied = model
         .load_from(&mut store)
         .map_err(|e| format!("{} does not fit this model config outside {fresh:?}: {e}", m.display()))?;
