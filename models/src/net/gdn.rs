@@ -12,8 +12,8 @@ use burn::tensor::{Device, Tensor};
 /// off-diagonal entries start at (almost) zero, on a clamp-based bound, and Burn's
 /// `clamp_min` passes no gradient below it, so once Adam stepped them under it the
 /// cross-channel terms never learned again and every GDN stayed diagonal (what CompressAI
-/// avoids with a custom `LowerBound` gradient). Squares are symmetric, so a parameter that overshoots zero just
-/// comes back; it does not get stuck below a bound.
+/// avoids with a custom `LowerBound` gradient). Squares are symmetric, so a parameter that
+/// overshoots zero just comes back; it does not get stuck below a bound.
 #[derive(Module, Debug)]
 pub struct Gdn {
     beta: Param<Tensor<1>>,
