@@ -10,6 +10,11 @@ fn lic() -> Command {
 }
 
 fn write_config(dir: &Path, out: &Path, data: &Path) -> std::path::PathBuf {
+    write_config_with(dir, out, data, "")
+}
+
+/// A tiny run's config with `extra` lines at the top level.
+fn write_config_with(dir: &Path, out: &Path, data: &Path, extra: &str) -> std::path::PathBuf {
     let config = format!(
         r#"seed = 7
 datasets = ["{}"]
@@ -18,6 +23,7 @@ patch = 64
 batch = 2
 steps = 100
 validate_every = 0
+{extra}
 [model]
 n = 8
 m = 16
@@ -33,10 +39,9 @@ context_hidden = 8
     path
 }
 
-#[test]
-fn resumed_training_matches_uninterrupted_training() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("images");
+/// Three small synthetic training images in `dir/images`.
+fn tiny_dataset(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("images");
     std::fs::create_dir(&data).expect("mkdir");
     for i in 0..3u32 {
         image::RgbImage::from_fn(80, 72, |x, y| {
@@ -45,18 +50,28 @@ fn resumed_training_matches_uninterrupted_training() {
         .save(data.join(format!("{i}.png")))
         .expect("write");
     }
+    data
+}
+
+/// Exports `config`'s checkpoint to `dir/name` and returns the file's bytes.
+fn export(dir: &Path, config: &Path, name: &str) -> Vec<u8> {
+    let path = dir.join(name);
+    lic().args(["train", "--config"]).arg(config).arg("--export").arg(&path).assert().success();
+    std::fs::read(&path).expect("export")
+}
+
+#[test]
+fn resumed_training_matches_uninterrupted_training() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = tiny_dataset(dir.path());
     let straight = write_config(dir.path(), &dir.path().join("straight"), &data);
     let resumed = write_config(dir.path(), &dir.path().join("resumed"), &data);
     lic().args(["train", "--config"]).arg(&straight).args(["--max-steps", "3"]).assert().success();
     lic().args(["train", "--config"]).arg(&resumed).args(["--max-steps", "2"]).assert().success();
     lic().args(["train", "--config"]).arg(&resumed).args(["--max-steps", "1"]).assert().success();
     // Checkpoints embed per-process parameter ids, so compare the exported weights instead.
-    let weights = |config: &Path, name: &str| {
-        let path = dir.path().join(name);
-        lic().args(["train", "--config"]).arg(config).arg("--export").arg(&path).assert().success();
-        std::fs::read(&path).expect("export")
-    };
-    let (a, b) = (weights(&straight, "a.safetensors"), weights(&resumed, "b.safetensors"));
+    let (a, b) =
+        (export(dir.path(), &straight, "a.safetensors"), export(dir.path(), &resumed, "b.safetensors"));
     assert!(a == b, "resumed run diverged from the uninterrupted one");
     let log = std::fs::read_to_string(dir.path().join("resumed").join("train.csv")).expect("log");
     assert_eq!(log.lines().count(), 1 + 3, "{log}");
@@ -110,6 +125,38 @@ fn resumed_training_matches_uninterrupted_training() {
     let out = from("unfit", "[4, 4, 4, 4]", "").failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("does not fit") && !err.contains("panicked"), "{err}");
+}
+
+/// With `ema`, the run keeps a moving average of its weights in its checkpoint, resumes it
+/// exactly, and ships it: the export is the average, not the last step's weights.
+#[test]
+fn weights_average_resumes_exactly_and_is_what_ships() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = tiny_dataset(dir.path());
+    let config =
+        |name: &str, extra: &str| write_config_with(dir.path(), &dir.path().join(name), &data, extra);
+    let (straight, resumed, plain) =
+        (config("straight", "ema = 0.5"), config("resumed", "ema = 0.5"), config("plain", ""));
+    let out = lic().args(["train", "--config"]).arg(&straight).args(["--max-steps", "3"]).assert().success();
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("weights average starts at step 0"));
+    assert!(dir.path().join("straight").join("checkpoint.ema.bpk").is_file());
+    lic().args(["train", "--config"]).arg(&resumed).args(["--max-steps", "2"]).assert().success();
+    let out = lic().args(["train", "--config"]).arg(&resumed).args(["--max-steps", "1"]).assert().success();
+    assert!(!String::from_utf8_lossy(&out.get_output().stderr).contains("weights average starts"));
+    lic().args(["train", "--config"]).arg(&plain).args(["--max-steps", "3"]).assert().success();
+
+    let (a, b) =
+        (export(dir.path(), &straight, "a.safetensors"), export(dir.path(), &resumed, "b.safetensors"));
+    assert!(a == b, "the resumed average diverged from the uninterrupted one");
+    // Same seed and steps without the average: the same trained weights, so the exports
+    // differ only because one ships the average.
+    assert!(export(dir.path(), &plain, "c.safetensors") != a, "the export is not the average");
+
+    // Turning the average off removes it, so a later export cannot ship a stale one.
+    let off = std::fs::read_to_string(&resumed).expect("config").replace("ema = 0.5", "");
+    std::fs::write(&resumed, off).expect("config");
+    lic().args(["train", "--config"]).arg(&resumed).args(["--max-steps", "1"]).assert().success();
+    assert!(!dir.path().join("resumed").join("checkpoint.ema.bpk").exists());
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Checkpoints: model weights (burnpack, f32), both optimisers' state, and the step.
+//! Checkpoints: model weights (burnpack, f32), both optimisers' state, the step, and the
+//! weights' moving average when the run keeps one (`ema`; it is what a run ships).
 //!
 //! The weights use Burn's own burnpack format because it persists each parameter's id, and
 //! the optimisers' state is keyed by those ids: restoring weights by name alone (as from
@@ -32,6 +33,11 @@ fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
     )
 }
 
+/// The moving average of the weights, when the run keeps one.
+fn ema_path(dir: &Path) -> PathBuf {
+    dir.join("checkpoint.ema.bpk")
+}
+
 /// Model weights of checkpoints written before burnpack; they lack parameter ids.
 fn legacy_model(dir: &Path) -> PathBuf {
     dir.join("checkpoint.model.safetensors")
@@ -43,27 +49,79 @@ pub fn exists(dir: &Path) -> bool {
 }
 
 /// Writes a checkpoint; each file is written beside its final name and renamed, so an
-/// interrupted save leaves the previous checkpoint intact.
+/// interrupted save leaves the previous checkpoint intact. Without `ema`, an average left by
+/// an earlier configuration is removed: exporting it would ship stale weights.
 pub fn save(
     dir: &Path,
     model: &ImageModel,
     optim: &ModuleOptimizer,
     aux: &ModuleOptimizer,
+    ema: Option<&ImageModel>,
     progress: &Progress,
 ) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let (m, o, a, p) = paths(dir);
+    let e = ema_path(dir);
     let tmp = |path: &Path| path.with_extension("tmp");
-    let mut store = BurnpackStore::from_file(tmp(&m)).overwrite(true);
-    model.save_into(&mut store).map_err(|e| format!("saving model: {e}"))?;
+    let save_model = |model: &ImageModel, path: &Path| {
+        let mut store = BurnpackStore::from_file(tmp(path)).overwrite(true);
+        model.save_into(&mut store).map_err(|err| format!("saving {}: {err}", path.display()))
+    };
+    save_model(model, &m)?;
+    if let Some(ema) = ema {
+        save_model(ema, &e)?;
+    }
     optim.save(tmp(&o)).map_err(|e| format!("saving optimiser: {e}"))?;
     aux.save(tmp(&a)).map_err(|e| format!("saving aux optimiser: {e}"))?;
     let json = serde_json::to_string_pretty(progress).map_err(|e| e.to_string())?;
     std::fs::write(tmp(&p), json).map_err(|e| format!("writing {}: {e}", p.display()))?;
-    for f in [&m, &o, &a, &p] {
+    let mut files = vec![&m, &o, &a];
+    if ema.is_some() {
+        files.push(&e);
+    } else {
+        let _ = std::fs::remove_file(&e);
+    }
+    // The progress file last: it is what marks a checkpoint as present.
+    files.push(&p);
+    for f in files {
         std::fs::rename(tmp(f), f).map_err(|e| format!("renaming {}: {e}", f.display()))?;
     }
     let _ = std::fs::remove_file(legacy_model(dir));
+    Ok(())
+}
+
+/// Loads the moving average saved in `dir` into `avg`; `Ok(false)` when there is none.
+pub fn load_ema(dir: &Path, avg: &mut ImageModel) -> Result<bool, String> {
+    let path = ema_path(dir);
+    if !path.is_file() {
+        return Ok(false);
+    }
+    load_exact(&path, avg)?;
+    Ok(true)
+}
+
+/// The weights a run ships, loaded into `model`: the moving average when the checkpoint in
+/// `dir` has one, else the trained weights. Returns the checkpoint's progress.
+pub fn load_shipped(dir: &Path, model: &mut ImageModel) -> Result<Progress, String> {
+    if load_ema(dir, model)? {
+        return read_progress(&paths(dir).3);
+    }
+    let (optim, aux) = (super::adam().init(), super::adam().init());
+    load(dir, model, optim, aux).map(|(_, _, progress)| progress)
+}
+
+/// Loads a burnpack file into `model`, requiring every parameter with its shape.
+fn load_exact(path: &Path, model: &mut ImageModel) -> Result<(), String> {
+    let mut store = BurnpackStore::from_file(path);
+    let applied = model.load_from(&mut store).map_err(|e| format!("loading {}: {e}", path.display()))?;
+    if !applied.errors.is_empty() || !applied.missing.is_empty() {
+        return Err(format!(
+            "{} does not fit this model config: {} missing, {} errors",
+            path.display(),
+            applied.missing.len(),
+            applied.errors.len()
+        ));
+    }
     Ok(())
 }
 
@@ -128,16 +186,7 @@ pub fn load(
         eprintln!("warning: legacy checkpoint without parameter ids: weights restored, Adam state restarts");
         return Ok((optim, aux, progress));
     }
-    let mut store = BurnpackStore::from_file(&m);
-    let applied = model.load_from(&mut store).map_err(|e| format!("loading {}: {e}", m.display()))?;
-    if !applied.errors.is_empty() || !applied.missing.is_empty() {
-        return Err(format!(
-            "{} does not fit this model config: {} missing, {} errors",
-            m.display(),
-            applied.missing.len(),
-            applied.errors.len()
-        ));
-    }
+    load_exact(&m, model)?;
     let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
     let aux = aux.load(&a).map_err(|e| format!("loading {}: {e}", a.display()))?;
     Ok((optim, aux, progress))

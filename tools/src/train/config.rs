@@ -62,6 +62,12 @@ pub struct TrainConfig {
     /// transforms. Every other parameter must be in the checkpoint with the same shape.
     #[serde(default)]
     pub init_fresh: Vec<String>,
+    /// Keep an exponential moving average of the weights with this decay per step (e.g.
+    /// 0.999, an average over ≈ 1,000 steps). When set, the average is what the run ships:
+    /// export and temporal runs take it, and validation reports it beside the trained weights
+    /// (`validate-ema.csv`). It starts at the weights of the step it is turned on.
+    #[serde(default)]
+    pub ema: Option<f64>,
     /// Network sizes.
     pub model: ModelConfig,
 }
@@ -130,6 +136,9 @@ impl TrainConfig {
         if self.datasets.is_empty() {
             return Err("no datasets".into());
         }
+        if self.ema.is_some_and(|d| !(0.0..1.0).contains(&d)) {
+            return Err("ema must be a decay in [0, 1)".into());
+        }
         if self.init_from.is_none() && !self.init_fresh.is_empty() {
             return Err("init_fresh needs init_from".into());
         }
@@ -182,6 +191,13 @@ mod tests {
         assert!(config("lr_from = [[50, 3e-4], [10, 2e-4]]").validate().is_err());
         assert!(config("lr_from = [[10, 0.0]]").validate().is_err());
         assert!(config("").validate().is_ok());
+    }
+
+    #[test]
+    fn ema_decay_is_checked() {
+        assert!(config("ema = 0.999").validate().is_ok());
+        assert!(config("ema = 1.0").validate().is_err());
+        assert!(config("ema = -0.5").validate().is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod checkpoint;
 mod config;
 mod data;
+mod ema;
 mod temporal;
 mod validate;
 
@@ -79,8 +80,7 @@ fn export(config: &TrainConfig, path: &std::path::Path, force: bool) -> Result<(
     }
     let device = Device::flex();
     let mut model = ImageModel::new(&config.model, &device);
-    let (optim, aux) = (adam().init(), adam().init());
-    let (_, _, progress) = checkpoint::load(&config.out, &mut model, optim, aux)?;
+    let progress = checkpoint::load_shipped(&config.out, &mut model)?;
     let bytes = lic_models::export(&model, &config.model).map_err(|e| e.to_string())?;
     std::fs::write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!(
@@ -115,7 +115,8 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     let root = lic_datasets::data_root(args.data.as_deref());
     let folders: Vec<PathBuf> =
         config.datasets.iter().map(|d| if d.is_absolute() { d.clone() } else { root.join(d) }).collect();
-    let device = args.device()?.autodiff();
+    let plain = args.device()?;
+    let device = plain.clone().autodiff();
     device.seed(config.seed);
 
     let mut model = ImageModel::new(&config.model, &device);
@@ -141,6 +142,24 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             );
         }
     }
+
+    // The moving average (what the run ships), resumed from the checkpoint or started at the
+    // current weights when this config turns it on.
+    let mut ema = match config.ema {
+        Some(_) => {
+            let mut avg = ImageModel::new(&config.model, &plain);
+            if checkpoint::exists(&config.out)
+                && !args.restart
+                && checkpoint::load_ema(&config.out, &mut avg)?
+            {
+                Some(avg)
+            } else {
+                eprintln!("weights average starts at step {}", progress.step);
+                Some(ema::start(&model))
+            }
+        }
+        None => None,
+    };
 
     let source = data::PatchSource::load(&folders, config.patch)?;
     eprintln!("{} training images; model {:?}", source.len(), config.model);
@@ -189,6 +208,9 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let aux = model.prior.aux_loss();
         let aux_grads = GradientsParams::from_grads(aux.backward(), &model);
         model = aux_optim.step(config.aux_lr, model, aux_grads);
+        if let (Some(avg), Some(decay)) = (ema.take(), config.ema) {
+            ema = Some(ema::update(avg, &model, decay));
+        }
 
         progress.step += 1;
         progress.seconds = base_seconds + started.elapsed().as_secs_f64();
@@ -213,13 +235,16 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let out_of_time = args.max_seconds.is_some_and(|s| started.elapsed().as_secs() >= s);
         let done = progress.step >= stop_at || out_of_time;
         if done || last_checkpoint.elapsed().as_secs() >= config.checkpoint_secs {
-            checkpoint::save(&config.out, &model, &optim, &aux_optim, &progress)?;
+            checkpoint::save(&config.out, &model, &optim, &aux_optim, ema.as_ref(), &progress)?;
             last_checkpoint = Instant::now();
             bar.println(format!("step {}: checkpoint ({:.0} s trained)", progress.step, progress.seconds));
         }
         if let Some(v) = &validator {
             if progress.step % config.validate_every == 0 || done {
-                v.run(&model.valid(), progress.step, &config.out)?;
+                v.run(&model.valid(), progress.step, &config.out.join("validate.csv"))?;
+                if let Some(avg) = &ema {
+                    v.run(avg, progress.step, &config.out.join("validate-ema.csv"))?;
+                }
             }
         }
         if out_of_time {

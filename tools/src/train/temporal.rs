@@ -149,7 +149,8 @@ struct TemporalProgress {
     image_step: u64,
 }
 
-/// The frozen image model from its run's checkpoint, and that checkpoint's step.
+/// The frozen image model from its run's checkpoint (the weights it ships: the moving average
+/// when it keeps one), and that checkpoint's step.
 fn image_model(c: &TemporalConfig, device: &Device) -> Result<(ImageModel, TrainConfig, u64), String> {
     let image = TrainConfig::load(&c.image_config)?;
     if !checkpoint::exists(&image.out) {
@@ -160,8 +161,7 @@ fn image_model(c: &TemporalConfig, device: &Device) -> Result<(ImageModel, Train
         ));
     }
     let mut net = ImageModel::new(&image.model, device);
-    let (optim, aux) = (super::adam().init(), super::adam().init());
-    let (_, _, p) = checkpoint::load(&image.out, &mut net, optim, aux)?;
+    let p = checkpoint::load_shipped(&image.out, &mut net)?;
     Ok((net, image, p.step))
 }
 

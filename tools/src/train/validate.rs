@@ -34,14 +34,15 @@ impl Validator {
         Ok(Self { images, scales, gaussian })
     }
 
-    /// Codes every image at each validation quality; appends means to `validate.csv`.
-    pub fn run(&self, model: &ImageModel, step: u64, out: &Path) -> Result<(), String> {
+    /// Codes every image at each validation quality; appends means to the CSV file `csv`.
+    pub fn run(&self, model: &ImageModel, step: u64, csv: &Path) -> Result<(), String> {
         // The model's own device (the CPU, or the GPU it trains on).
         let device = model.devices().into_iter().next().unwrap_or_else(Device::flex);
         let z_coder =
             TableSet::new(model.z_distributions().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
         let exact = lic_models::net::ExactParams::new(model)?;
-        let mut csv = crate::io::append_csv(&out.join("validate.csv"), "step,quality,images,bpp,psnr")?;
+        let name = csv.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let mut csv = crate::io::append_csv(csv, "step,quality,images,bpp,psnr")?;
         for q in QUALITIES {
             let (mut bpp, mut psnr) = (0.0, 0.0);
             for img in &self.images {
@@ -82,7 +83,7 @@ impl Validator {
             writeln!(csv, "{step},{q},{},{:.4},{:.3}", self.images.len(), bpp / n, psnr / n)
                 .map_err(|e| e.to_string())?;
             eprintln!(
-                "step {step}: Kodak[{}] q{q}: {:.4} bpp (real), {:.2} dB",
+                "step {step}: Kodak[{}] q{q}: {:.4} bpp (real), {:.2} dB ({name})",
                 self.images.len(),
                 bpp / n,
                 psnr / n

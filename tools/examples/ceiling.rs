@@ -1,0 +1,73 @@
+//! Where a model's rate–distortion curve tops out: for each quality, the Kodak PSNR of the
+//! transforms alone, `g_s(g_a(x))` with the gains of that quality and **no quantisation**
+//! (the ceiling no bit budget can pass), beside the PSNR with the latent rounded.
+//!
+//! ```sh
+//! cargo run --example ceiling -- [WEIGHTS.safetensors] [IMAGES]
+//! ```
+//!
+//! Without a weights file it measures the embedded default model; `IMAGES` limits the run to
+//! the first Kodak images (all 24 by default). Data is found as everywhere else (`LIC_DATA`,
+//! then `../shared/datasets`).
+//!
+//! The rounded column rounds `y` itself, not its residual around the context model's mean as
+//! the codec does, so it is a close stand-in for the coded PSNR, not the coded PSNR; the real
+//! curve is `lic bench`'s.
+
+use std::error::Error;
+use std::path::Path;
+
+use burn::tensor::{Device, Tensor};
+use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
+
+/// RGB PSNR of `x_hat` against `x` (both `[1, 3, H, W]` in [0, 1]) on the 8-bit output.
+fn psnr_8bit(x_hat: Tensor<4>, x: Tensor<4>) -> f64 {
+    let x_hat = x_hat.clamp(0.0, 1.0).mul_scalar(255.0).round();
+    let mse = (x_hat - x.mul_scalar(255.0).round()).powi_scalar(2).mean().into_scalar::<f32>();
+    10.0 * (255.0f64 * 255.0 / f64::from(mse)).log10()
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
+    let weights = match args.next() {
+        Some(path) if path != "-" => Weights::from_path(Path::new(&path))?,
+        _ => Weights::from_bytes(DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS)?,
+    };
+    let limit: usize = match args.next() {
+        Some(n) => n.parse().map_err(|e| format!("IMAGES must be a count: {e}"))?,
+        None => usize::MAX,
+    };
+    let device = Device::flex();
+    let model = CodecModel::load(weights, &device)?;
+    let net = &model.net;
+    let root = lic_datasets::data_root(None);
+    let files = lic_datasets::kodak(&root)?;
+    let files = &files[..files.len().min(limit)];
+    if files.is_empty() {
+        return Err(format!("no Kodak images under {}", root.display()).into());
+    }
+
+    const QUALITIES: [f64; 8] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    let (mut ceiling, mut rounded) = ([0.0f64; 8], [0.0f64; 8]);
+    for file in files {
+        let img = lic_datasets::load_image(file)?.into_rgb8();
+        let x = lic_codec::image_to_tensor(&img, &device);
+        // The analysis runs once; the gains only scale its output.
+        let y = net.g_a.forward(x.clone());
+        for (i, &q) in QUALITIES.iter().enumerate() {
+            let (gain, inv_gain) = net.gains(q);
+            let scaled = y.clone() * gain;
+            ceiling[i] += psnr_8bit(net.g_s.forward(scaled.clone() * inv_gain.clone()), x.clone());
+            rounded[i] += psnr_8bit(net.g_s.forward(scaled.round() * inv_gain), x.clone());
+        }
+        eprintln!("{}", file.display());
+    }
+    let n = files.len() as f64;
+    println!("model {}, Kodak[{}]", model.weights.id().name, files.len());
+    println!("| quality | ceiling, no quantisation (dB) | y rounded (dB) |");
+    println!("|---:|---:|---:|");
+    for (i, q) in QUALITIES.iter().enumerate() {
+        println!("| {q} | {:.2} | {:.2} |", ceiling[i] / n, rounded[i] / n);
+    }
+    Ok(())
+}
