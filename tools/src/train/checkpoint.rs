@@ -103,8 +103,14 @@ pub fn load_ema(dir: &Path, avg: &mut ImageModel) -> Result<bool, String> {
 /// The weights a run ships, loaded into `model`: the moving average when the checkpoint in
 /// `dir` has one, else the trained weights. Returns the checkpoint's progress.
 pub fn load_shipped(dir: &Path, model: &mut ImageModel) -> Result<Progress, String> {
+    let (m, _, _, p) = paths(dir);
     if load_ema(dir, model)? {
-        return read_progress(&paths(dir).3);
+        return read_progress(&p);
+    }
+    if m.is_file() {
+        // Weights only: the optimisers' state is not needed to ship them.
+        load_exact(&m, model)?;
+        return read_progress(&p);
     }
     let (optim, aux) = (super::adam().init(), super::adam().init());
     load(dir, model, optim, aux).map(|(_, _, progress)| progress)
