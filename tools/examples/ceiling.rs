@@ -18,6 +18,7 @@ use std::error::Error;
 use std::path::Path;
 
 use burn::tensor::{Device, Tensor};
+use lic_models::net::QUALITIES;
 use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
 
 /// RGB PSNR of `x_hat` against `x` (both `[1, 3, H, W]` in [0, 1]) on the 8-bit output.
@@ -47,14 +48,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         return Err(format!("no Kodak images under {}", root.display()).into());
     }
 
-    const QUALITIES: [f64; 8] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
-    let (mut ceiling, mut rounded) = ([0.0f64; 8], [0.0f64; 8]);
+    // The model's quality levels, 1 ..= 8.
+    let qualities: Vec<f64> = (1..=QUALITIES).map(|q| q as f64).collect();
+    let (mut ceiling, mut rounded) = ([0.0f64; QUALITIES], [0.0f64; QUALITIES]);
     for file in files {
         let img = lic_datasets::load_image(file)?.into_rgb8();
         let x = lic_codec::image_to_tensor(&img, &device);
         // The analysis runs once; the gains only scale its output.
         let y = net.g_a.forward(x.clone());
-        for (i, &q) in QUALITIES.iter().enumerate() {
+        for (i, &q) in qualities.iter().enumerate() {
             let (gain, inv_gain) = net.gains(q);
             let scaled = y.clone() * gain;
             ceiling[i] += psnr_8bit(net.g_s.forward(scaled.clone() * inv_gain.clone()), x.clone());
@@ -66,7 +68,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("model {}, Kodak[{}]", model.weights.id().name, files.len());
     println!("| quality | ceiling, no quantisation (dB) | y rounded (dB) |");
     println!("|---:|---:|---:|");
-    for (i, q) in QUALITIES.iter().enumerate() {
+    for (i, q) in qualities.iter().enumerate() {
         println!("| {q} | {:.2} | {:.2} |", ceiling[i] / n, rounded[i] / n);
     }
     Ok(())
