@@ -37,6 +37,6 @@ pub use lic_bitstream::FrameType;
 pub use lic_models::net::Latents;
 pub use metadata::Metadata;
 pub use model::{Backend, Model};
-pub use pixels::{reduces_depth, to_tensor as image_to_tensor};
+pub use pixels::{from_tensor as tensor_to_image, reduces_depth, to_tensor as image_to_tensor};
 pub use tiles::AUTO_TILE_PIXELS;
 pub use video::{EncodedFrame, Frames, VideoDecoder, VideoEncoder, VideoFrame};

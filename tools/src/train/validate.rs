@@ -68,16 +68,8 @@ impl Validator {
                 bpp += file.len() as f64 * 8.0 / f64::from(img.width() * img.height());
                 // PSNR on the 8-bit output, as a user would see it.
                 let x_hat = model.reconstruct(coded.latents, q, &device);
-                let rec: Vec<f32> = x_hat.clamp(0.0, 1.0).into_data().iter::<f32>().collect();
-                let (w, h) = (img.width() as usize, img.height() as usize);
-                let mut se = 0.0f64;
-                for (xx, yy, p) in img.enumerate_pixels() {
-                    for c in 0..3 {
-                        let r = (rec[c * w * h + yy as usize * w + xx as usize] * 255.0).round();
-                        se += (f64::from(r) - f64::from(p[c])).powi(2);
-                    }
-                }
-                psnr += 10.0 * (255.0f64 * 255.0 / (se / (3 * w * h) as f64)).log10();
+                let rec = lic_codec::tensor_to_image(x_hat, img.width(), img.height());
+                psnr += crate::bench::metrics::psnr(img, &rec);
             }
             let n = self.images.len() as f64;
             writeln!(csv, "{step},{q},{},{:.4},{:.3}", self.images.len(), bpp / n, psnr / n)
