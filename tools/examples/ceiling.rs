@@ -17,16 +17,9 @@
 use std::error::Error;
 use std::path::Path;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use lic_models::net::QUALITIES;
 use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
-
-/// RGB PSNR of `x_hat` against `x` (both `[1, 3, H, W]` in [0, 1]) on the 8-bit output.
-fn psnr_8bit(x_hat: Tensor<4>, x: Tensor<4>) -> f64 {
-    let x_hat = x_hat.clamp(0.0, 1.0).mul_scalar(255.0).round();
-    let mse = (x_hat - x.mul_scalar(255.0).round()).powi_scalar(2).mean().into_scalar::<f32>();
-    10.0 * (255.0f64 * 255.0 / f64::from(mse)).log10()
-}
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -53,14 +46,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (mut ceiling, mut rounded) = ([0.0f64; QUALITIES], [0.0f64; QUALITIES]);
     for file in files {
         let img = lic_datasets::load_image(file)?.into_rgb8();
-        let x = lic_codec::image_to_tensor(&img, &device);
         // The analysis runs once; the gains only scale its output.
-        let y = net.g_a.forward(x.clone());
+        let y = net.g_a.forward(lic_codec::image_to_tensor(&img, &device));
         for (i, &q) in qualities.iter().enumerate() {
             let (gain, inv_gain) = net.gains(q);
             let scaled = y.clone() * gain;
-            ceiling[i] += psnr_8bit(net.g_s.forward(scaled.clone() * inv_gain.clone()), x.clone());
-            rounded[i] += psnr_8bit(net.g_s.forward(scaled.round() * inv_gain), x.clone());
+            // RGB PSNR on the 8-bit output, as `lic bench` measures it.
+            let psnr =
+                |x_hat| lic_tests::psnr(&img, &lic_codec::tensor_to_image(x_hat, img.width(), img.height()));
+            ceiling[i] += psnr(net.g_s.forward(scaled.clone() * inv_gain.clone()));
+            rounded[i] += psnr(net.g_s.forward(scaled.round() * inv_gain));
         }
         eprintln!("{}", file.display());
     }
