@@ -48,12 +48,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         let img = lic_datasets::load_image(file)?.into_rgb8();
         // The analysis runs once; the gains only scale its output.
         let y = net.g_a.forward(lic_codec::image_to_tensor(&img, &device));
+        // RGB PSNR on the 8-bit output, as `lic bench` measures it.
+        let psnr =
+            |x_hat| lic_tests::psnr(&img, &lic_codec::tensor_to_image(x_hat, img.width(), img.height()));
         for (i, &q) in qualities.iter().enumerate() {
             let (gain, inv_gain) = net.gains(q);
             let scaled = y.clone() * gain;
-            // RGB PSNR on the 8-bit output, as `lic bench` measures it.
-            let psnr =
-                |x_hat| lic_tests::psnr(&img, &lic_codec::tensor_to_image(x_hat, img.width(), img.height()));
             ceiling[i] += psnr(net.g_s.forward(scaled.clone() * inv_gain.clone()));
             rounded[i] += psnr(net.g_s.forward(scaled.round() * inv_gain));
         }
