@@ -24,6 +24,12 @@ pub struct TrainConfig {
     /// Crops per batch.
     #[serde(default = "defaults::batch")]
     pub batch: usize,
+    /// Crop changes: from step `s` on, batches hold `b` crops of `p`×`p` pixels (triples
+    /// `[s, p, b]`, ascending `s`). Small crops train fast but give the hyperprior's `z` only
+    /// a few samples (2×2 at 128²), most of its receptive field padding; a run can move to
+    /// larger crops at the same pixels per step and still be replayed by one command.
+    #[serde(default)]
+    pub crop_from: Vec<(u64, usize, usize)>,
     /// Total optimiser steps.
     pub steps: u64,
     /// Adam learning rate.
@@ -121,11 +127,21 @@ impl TrainConfig {
 
     fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
-        if self.patch == 0 || self.patch % 64 != 0 {
-            return Err(format!("patch {} is not a positive multiple of 64", self.patch));
+        let crops =
+            std::iter::once((self.patch, self.batch)).chain(self.crop_from.iter().map(|&(_, p, b)| (p, b)));
+        for (patch, batch) in crops {
+            if patch == 0 || patch % 64 != 0 {
+                return Err(format!("patch {patch} is not a positive multiple of 64"));
+            }
+            if batch == 0 {
+                return Err("batch must be positive".into());
+            }
         }
-        if self.batch == 0 || self.steps == 0 {
-            return Err("batch and steps must be positive".into());
+        if !self.crop_from.is_sorted_by_key(|&(s, _, _)| s) {
+            return Err("crop_from must hold [step, patch, batch] triples, steps ascending".into());
+        }
+        if self.steps == 0 {
+            return Err("steps must be positive".into());
         }
         if !(self.lr > 0.0 && self.aux_lr > 0.0) {
             return Err("learning rates must be positive".into());
@@ -143,6 +159,21 @@ impl TrainConfig {
             return Err("init_fresh needs init_from".into());
         }
         Ok(())
+    }
+
+    /// Crop size and batch size at `step`: those of the last `crop_from` change at or before
+    /// it, else `patch` and `batch`.
+    pub fn crop_at(&self, step: u64) -> (usize, usize) {
+        self.crop_from
+            .iter()
+            .rev()
+            .find(|&&(s, _, _)| step >= s)
+            .map_or((self.patch, self.batch), |&(_, p, b)| (p, b))
+    }
+
+    /// The largest crop the run ever takes (training images must be at least this large).
+    pub fn max_patch(&self) -> usize {
+        self.crop_from.iter().map(|&(_, p, _)| p).fold(self.patch, usize::max)
     }
 
     /// Learning rate at `step`.
@@ -191,6 +222,20 @@ mod tests {
         assert!(config("lr_from = [[50, 3e-4], [10, 2e-4]]").validate().is_err());
         assert!(config("lr_from = [[10, 0.0]]").validate().is_err());
         assert!(config("").validate().is_ok());
+    }
+
+    #[test]
+    fn crop_schedule_changes_size_and_batch() {
+        let c = config("patch = 128\nbatch = 8\ncrop_from = [[20, 256, 2], [40, 192, 4]]");
+        assert!(c.validate().is_ok());
+        assert_eq!(c.crop_at(0), (128, 8));
+        assert_eq!(c.crop_at(19), (128, 8));
+        assert_eq!(c.crop_at(20), (256, 2));
+        assert_eq!(c.crop_at(40), (192, 4));
+        assert_eq!(c.max_patch(), 256);
+        assert!(config("crop_from = [[20, 100, 2]]").validate().is_err());
+        assert!(config("crop_from = [[20, 256, 0]]").validate().is_err());
+        assert!(config("crop_from = [[40, 256, 2], [20, 128, 8]]").validate().is_err());
     }
 
     #[test]

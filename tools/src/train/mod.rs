@@ -161,7 +161,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         None => None,
     };
 
-    let source = data::PatchSource::load(&folders, config.patch)?;
+    let source = data::PatchSource::load(&folders, config.max_patch())?;
     eprintln!("{} training images; model {:?}", source.len(), config.model);
     let validator = if config.validate_every > 0 {
         Some(validate::Validator::new(&root, config.validate_images)?)
@@ -182,7 +182,6 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     let base_seconds = progress.seconds;
     let mut last_checkpoint = Instant::now();
     let stop_at = args.max_steps.map_or(config.steps, |n| (progress.step + n).min(config.steps));
-    let pixels = (config.batch * config.patch * config.patch) as f64;
     let bar = crate::io::progress(stop_at, args.quiet, "train");
     bar.set_position(progress.step);
     while progress.step < stop_at {
@@ -193,13 +192,14 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         device.seed(rng.random());
         let level = rng.random_range(0..QUALITIES);
         let lambda = LAMBDAS[level];
-        let x = source.batch(&mut rng, config.batch, config.patch, &device);
+        let (patch, batch) = config.crop_at(progress.step);
+        let x = source.batch(&mut rng, batch, patch, &device);
 
         let out = model.forward_train(x.clone(), (level + 1) as f64);
         let mse = (out.x_hat - x).powi_scalar(2).mean();
         let bits = out.y_likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2)
             + out.z_likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2);
-        let bpp = bits.div_scalar(pixels);
+        let bpp = bits.div_scalar((batch * patch * patch) as f64);
         let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
         let lr = config.lr_at(progress.step);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -220,7 +220,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             return Err(format!("loss became {loss_v} at step {}; lower lr or clip", progress.step));
         }
         let psnr = -10.0 * mse_v.log10();
-        let ips = config.batch as f64 / step_start.elapsed().as_secs_f64();
+        let ips = batch as f64 / step_start.elapsed().as_secs_f64();
         writeln!(
             log,
             "{},{},{lambda},{loss_v:.5},{bpp_v:.5},{mse_v:.7},{psnr:.3},{aux_v:.3},{lr:e},{ips:.2},{:.1}",
