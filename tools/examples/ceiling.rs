@@ -21,6 +21,8 @@ use burn::tensor::Device;
 use lic_models::net::QUALITIES;
 use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
 
+mod common;
+
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let weights = match args.next() {
@@ -34,12 +36,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let device = Device::flex();
     let model = CodecModel::load(weights, &device)?;
     let net = &model.net;
-    let root = lic_datasets::data_root(None);
-    let files = lic_datasets::kodak(&root)?;
-    let files = &files[..files.len().min(limit)];
-    if files.is_empty() {
-        return Err(format!("no Kodak images under {}", root.display()).into());
-    }
+    let files = &common::kodak_images(limit)?;
 
     // The model's quality levels, 1 ..= 8.
     let qualities: Vec<f64> = (1..=QUALITIES).map(|q| q as f64).collect();
