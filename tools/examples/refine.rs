@@ -41,8 +41,9 @@ fn ste(x: Tensor<4>) -> Tensor<4> {
     x.clone() + (x.clone().round() - x).detach()
 }
 
-/// `λ·255²·MSE + bpp` of coding `y` (gains applied) with straight-through rounding, the
-/// slices decoded in order as the codec decodes them.
+/// `λ·255²·MSE + bpp` of coding `y` (gains applied) with rounding in the forward pass, the
+/// slices decoded in order as the codec decodes them. Gradients: straight-through for what
+/// the synthesis and the later slices see, the unrounded residual's for the rate.
 fn rd_loss(net: &ImageModel, y: Tensor<4>, x: &Tensor<4>, inv_gain: &Tensor<4>, lambda: f64) -> Tensor<1> {
     let z_hat = ste(net.h_a.forward(y.clone()));
     let z_bits = net.prior.likelihood(z_hat.clone()).log().sum();
@@ -101,6 +102,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(list) => list.split(',').map(str::parse).collect::<Result<_, _>>()?,
         None => (1..=QUALITIES).collect(),
     };
+    if let Some(q) = qualities.iter().find(|&&q| !(1..=QUALITIES).contains(&q)) {
+        return Err(format!("quality {q} is not a level 1 ..= {QUALITIES}").into());
+    }
     let lr: f64 = args.next().map_or(Ok(0.02), |a| a.parse())?;
     let weights = match std::env::var("LIC_WEIGHTS") {
         Ok(path) => Weights::from_path(Path::new(&path))?,
