@@ -101,7 +101,7 @@ impl<'m> VideoEncoder<'m> {
         }
         // The GOP counts from the last intra frame, forced or chosen.
         let prev = if self.since_intra + 1 >= self.gop { None } else { self.prev.as_ref() };
-        let picture = encode_picture(self.model, frame, self.quality.as_f64(), 0, prev)?;
+        let picture = encode_picture(self.model, frame, self.quality.as_f64(), 0, prev, 0)?;
         let frame_type = if picture.inter { FrameType::Inter } else { FrameType::Intra };
         let bytes = self.writer.frame(frame_type, &picture.chunks)?;
         self.prev = Some(picture.latents);

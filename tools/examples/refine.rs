@@ -19,62 +19,20 @@
 //! encoder. PSNR is RGB on the 8-bit output of the decoder's reconstruction from the coded
 //! latents.
 //!
-//! The loss codes with rounding in the forward pass: straight-through for the distortion,
-//! and for the rate the gradient of the unrounded residual's rate (Yang et al. 2020 found
-//! soft rounding better, at more iterations than a CPU encoder can afford). Adam steps on
-//! `y`; the iterate with the lowest loss is taken, and it is kept only when its real loss
-//! `λ·255²·MSE + bpp` (coded size, 8-bit PSNR) beats the unrefined one's, so refinement never
-//! makes a point worse. The refined curve (`refined.json` under `LIC_REFINE_OUT`) is that
-//! of the kept points.
+//! The refinement is the encoder's own (`ImageModel::refine_latent`, which `lic encode
+//! --refine N` runs); this harness adds the per-point table. As in the encoder, the refined
+//! latent is kept only when its real loss `λ·255²·MSE + bpp` (coded size, 8-bit PSNR) beats
+//! the unrefined one's, so refinement never makes a point worse. The refined curve
+//! (`refined.json` under `LIC_REFINE_OUT`) is that of the kept points.
 
 use std::error::Error;
 use std::path::Path;
 
 use burn::tensor::{Device, Tensor};
-use lic_models::net::{ImageModel, LAMBDAS, QUALITIES, gaussian_likelihood};
+use lic_models::net::{LAMBDAS, QUALITIES};
 use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
 
 mod common;
-
-/// Rounds forward, identity backward.
-fn ste(x: Tensor<4>) -> Tensor<4> {
-    x.clone() + (x.clone().round() - x).detach()
-}
-
-/// `λ·255²·MSE + bpp` of coding `y` (gains applied) with rounding in the forward pass, the
-/// slices decoded in order as the codec decodes them. Gradients: straight-through for what
-/// the synthesis and the later slices see, the unrounded residual's for the rate.
-fn rd_loss(net: &ImageModel, y: Tensor<4>, x: &Tensor<4>, inv_gain: &Tensor<4>, lambda: f64) -> Tensor<1> {
-    let z_hat = ste(net.h_a.forward(y.clone()));
-    let z_bits = net.prior.likelihood(z_hat.clone()).log().sum();
-    let hyper = net.h_s.forward(z_hat);
-    let mut decoded: Vec<Tensor<4>> = Vec::new();
-    let mut y_bits = Vec::new();
-    let mut start = 0;
-    for (i, &s) in net.slices.iter().enumerate() {
-        let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
-        let params = net.slice_params[i].forward(ctx.clone());
-        let mu = params.clone().narrow(1, 0, s);
-        let r = y.clone().narrow(1, start, s) - mu.clone();
-        let q = ste(r.clone());
-        let zeros = Tensor::zeros(q.dims(), &q.device());
-        let sigma = params.narrow(1, s, s);
-        let coded = gaussian_likelihood(r.clone().round(), zeros.clone(), sigma.clone()).log();
-        let soft = gaussian_likelihood(r, zeros, sigma).log();
-        // The value is the rounded residuals' rate; the gradient is that of the rate at the
-        // unrounded residual, which pulls residuals toward the mean even where they round to
-        // zero (a straight-through gradient there is zero, and the distortion term alone
-        // pushes symbols out of the zero bin).
-        y_bits.push((soft.clone() + (coded - soft).detach()).sum());
-        decoded.push(net.predict_residual(i, ctx, q + mu));
-        start += s;
-    }
-    let x_hat = net.g_s.forward(Tensor::cat(decoded, 1) * inv_gain.clone());
-    let [_, _, h, w] = x.dims();
-    let bits = (Tensor::cat(y_bits, 0).sum() + z_bits).div_scalar(-std::f64::consts::LN_2);
-    let mse = (x_hat - x.clone()).powi_scalar(2).mean();
-    mse.mul_scalar(lambda * 255.0 * 255.0) + bits.div_scalar((h * w) as f64)
-}
 
 /// Real payload bytes and decoded 8-bit PSNR of coding `y` at `quality`.
 fn code(
@@ -128,40 +86,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         let pixels = f64::from(img.width() * img.height());
         for &q in &qualities {
             let (quality, lambda) = (q as f64, LAMBDAS[q - 1]);
-            let (_, inv_gain) = net.gains(quality);
             let y0 = net.analyse(x.clone(), quality);
             let started = std::time::Instant::now();
-            let (mut y, mut m, mut v) = (y0.clone(), y0.zeros_like(), y0.zeros_like());
-            let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
-            // With straight-through rounding the forward loss is the coded loss (up to the
-            // entropy coder's overhead), so the best iterate can be kept on its value.
-            let (mut best, mut best_loss, mut best_at, mut first_loss) = (y.clone(), f64::INFINITY, 0, 0.0);
-            for t in 1..=iterations + 1 {
-                let tracked = y.clone().autodiff().require_grad();
-                let loss = rd_loss(net, tracked.clone(), &x, &inv_gain, lambda);
-                let value = loss.clone().into_scalar::<f32>() as f64;
-                if t == 1 {
-                    first_loss = value;
-                }
-                if value < best_loss {
-                    (best, best_loss, best_at) = (y.clone(), value, t - 1);
-                }
-                if t > iterations {
-                    break;
-                }
-                let grads = loss.backward();
-                let g = tracked.grad(&grads).ok_or("no gradient for y")?;
-                m = m.mul_scalar(b1) + g.clone().mul_scalar(1.0 - b1);
-                v = v.mul_scalar(b2) + g.powi_scalar(2).mul_scalar(1.0 - b2);
-                let m_hat = m.clone().div_scalar(1.0 - b1.powi(t as i32));
-                let v_hat = v.clone().div_scalar(1.0 - b2.powi(t as i32));
-                // Step size decays linearly to a tenth, so the last steps settle.
-                let step = lr * (1.0 - 0.9 * (t - 1) as f64 / iterations as f64);
-                y = y - (m_hat / v_hat.sqrt().add_scalar(eps)).mul_scalar(step);
-            }
+            let visible = (img.width() as usize, img.height() as usize);
+            let y = net
+                .refine_latent(&x, y0.clone(), quality, visible, iterations, lr)
+                .ok_or("no gradient for y")?;
             let seconds = started.elapsed().as_secs_f64();
-            eprintln!("{q}: loss {first_loss:.4} -> best {best_loss:.4} at iteration {best_at}");
-            let y = best;
             let (payload, p0) = code(&model, &img, y0, quality, &device)?;
             let (refined, p1) = code(&model, &img, y, quality, &device)?;
             let coded_file = lic_codec::Encoder::new(&codec)

@@ -32,6 +32,11 @@ pub struct EncodeArgs {
     /// Pixels each tile overlaps its neighbours by, to blend seams (with `--tile`).
     #[arg(long, default_value_t = 8, requires = "tile")]
     overlap: u16,
+    /// Spend more encoder time for a better file: refine each latent by this many steps of
+    /// gradient descent on the image's own rate–distortion loss (0: off; 30 gains ≈ 0.5 dB
+    /// at qualities 6–8 for ≈ 60× the encode time). Any lic decoder reads the result.
+    #[arg(long, default_value_t = 0, value_name = "ITERATIONS")]
+    refine: u32,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -57,8 +62,11 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
             .into_iter()
             .filter_map(|(n, on)| on.then_some(n))
             .collect();
-    let mut encoder =
-        lic_codec::Encoder::new(&model).quality(args.quality).map_err(codec_err)?.metadata(metadata);
+    let mut encoder = lic_codec::Encoder::new(&model)
+        .quality(args.quality)
+        .and_then(|e| e.refine(args.refine))
+        .map_err(codec_err)?
+        .metadata(metadata);
     if let Some(tile) = args.tile {
         encoder = encoder.tiles((tile > 0).then_some((tile, args.overlap))).map_err(codec_err)?;
     }
@@ -95,7 +103,7 @@ pub fn run(args: &EncodeArgs) -> Result<(), ToolError> {
     if args.out.json && !out.is_stdout() {
         let summary = serde_json::json!({
             "input": input, "output": out.name(), "width": img.width(), "height": img.height(),
-            "quality": quality, "bytes": coded.len(), "bpp": bpp, "encode_seconds": seconds,
+            "quality": quality, "refine": args.refine, "bytes": coded.len(), "bpp": bpp, "encode_seconds": seconds,
             "channels": img.color().channel_count(), "alpha": img.color().has_alpha(), "metadata": kept,
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);

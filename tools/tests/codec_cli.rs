@@ -151,6 +151,14 @@ fn failures_are_clean() {
         lic().arg("encode").arg(&png).args(["-q", "9", "-o"]).arg(dir.path().join("q.lic")),
         "quality 9",
     );
+    fails_cleanly(
+        lic().arg("encode").arg(&png).args(["--refine", "5000", "-o"]).arg(dir.path().join("r.lic")),
+        "refinement iterations",
+    );
+    // A refined file is an ordinary lic file.
+    let refined = dir.path().join("r.lic");
+    lic().arg("encode").arg(&png).args(["--refine", "2", "-q", "7", "-o"]).arg(&refined).assert().success();
+    lic().arg("decode").arg(&refined).arg("-o").arg(dir.path().join("r.png")).assert().success();
     fails_cleanly(lic().arg("decode").arg(&text).arg("-o").arg(dir.path().join("d.png")), "not a lic file");
     fails_cleanly(lic().arg("decode").arg(dir.path().join("missing.lic")), "cannot read");
 

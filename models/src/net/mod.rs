@@ -4,6 +4,7 @@ mod exact;
 mod factorized;
 mod gdn;
 mod model;
+mod refine;
 mod temporal;
 
 pub use exact::{ExactParams, Latents};
@@ -13,4 +14,5 @@ pub use model::{
     Analysis, ForwardOutput, ImageModel, LAMBDAS, ModelConfig, QUALITIES, Quantised, SCALE_MIN, Stack,
     Synthesis, gaussian_likelihood, z_table_indices,
 };
+pub use refine::{REFINE_STEP, lambda};
 pub use temporal::TemporalModel;

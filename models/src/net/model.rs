@@ -270,27 +270,13 @@ impl ImageModel {
         let z_likelihood = self.prior.likelihood(z_noisy.clone());
         let hyper = self.h_s.forward(z_noisy);
 
-        let mut decoded: Vec<Tensor<4>> = Vec::new();
-        let mut likelihoods = Vec::new();
-        let mut start = 0;
-        for (i, &s) in self.slices.iter().enumerate() {
-            let y_s = y.clone().narrow(1, start, s);
-            let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
-            let params = self.slice_params[i].forward(ctx.clone());
-            let mu = params.clone().narrow(1, 0, s);
-            let sigma = params.narrow(1, s, s);
-            likelihoods.push(gaussian_likelihood(add_uniform_noise(y_s.clone()), mu.clone(), sigma));
-            // Straight-through rounding of the residual around the mean.
-            let residual = y_s.clone() - mu.clone();
-            decoded.push(self.predict_residual(i, ctx, ste_round(residual) + mu));
-            start += s;
-        }
-        let y_hat = Tensor::cat(decoded, 1) * inv_gain;
-        ForwardOutput {
-            x_hat: self.g_s.forward(y_hat),
-            y_likelihood: Tensor::cat(likelihoods, 1),
-            z_likelihood,
-        }
+        // Noisy residuals for the rate, straight-through rounding for what the synthesis and
+        // the later slices see.
+        let (y_hat, y_likelihood) = self.slice_loop(hyper, y, |r, sigma| {
+            let zeros = Tensor::zeros(r.dims(), &r.device());
+            (ste_round(r.clone()), gaussian_likelihood(add_uniform_noise(r), zeros, sigma))
+        });
+        ForwardOutput { x_hat: self.g_s.forward(y_hat * inv_gain), y_likelihood, z_likelihood }
     }
 }
 
@@ -301,6 +287,25 @@ impl ImageModel {
     /// the likelihood of every rounded residual. Training the inter-frame model uses it for
     /// `ŷ_{t−1}` and for the intra rate it is compared with.
     pub fn code_latent(&self, hyper: Tensor<4>, y: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        self.slice_loop(hyper, y, |r, sigma| {
+            let q = r.round();
+            let zeros = Tensor::zeros(q.dims(), &q.device());
+            (q.clone(), gaussian_likelihood(q, zeros, sigma))
+        })
+    }
+
+    /// The channel-wise context model's slice loop, shared by training, intra coding and
+    /// refinement, which differ only in how a residual is quantised and how its rate is
+    /// measured. For each slice in order, its mean `μ` and scale `σ` come from the hyper
+    /// features and the slices decoded before it; `code(y_i − μ, σ)` returns the quantised
+    /// residual and the residual's likelihood; the slice is decoded as `q + μ` plus the latent
+    /// residual prediction. Returns `ŷ` (gains still applied) and every likelihood.
+    pub fn slice_loop(
+        &self,
+        hyper: Tensor<4>,
+        y: Tensor<4>,
+        mut code: impl FnMut(Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
+    ) -> (Tensor<4>, Tensor<4>) {
         let mut decoded: Vec<Tensor<4>> = Vec::new();
         let mut likelihoods = Vec::new();
         let mut start = 0;
@@ -308,12 +313,8 @@ impl ImageModel {
             let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
             let params = self.slice_params[i].forward(ctx.clone());
             let mu = params.clone().narrow(1, 0, s);
-            let q = (y.clone().narrow(1, start, s) - mu.clone()).round();
-            likelihoods.push(gaussian_likelihood(
-                q.clone(),
-                Tensor::zeros(q.dims(), &q.device()),
-                params.narrow(1, s, s),
-            ));
+            let (q, likelihood) = code(y.clone().narrow(1, start, s) - mu.clone(), params.narrow(1, s, s));
+            likelihoods.push(likelihood);
             decoded.push(self.predict_residual(i, ctx, q + mu));
             start += s;
         }

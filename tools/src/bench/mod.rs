@@ -94,6 +94,10 @@ struct RunArgs {
     /// Tile overlap in pixels (with `--tile`).
     #[arg(long, default_value_t = 8, requires = "tile")]
     overlap: u16,
+    /// Refine lic's latents by this many iterations (`lic encode --refine`); the curve is then
+    /// named with `-refine<N>`.
+    #[arg(long, default_value_t = 0, value_name = "ITERATIONS")]
+    refine: u32,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -232,16 +236,20 @@ fn run_tasks(args: &RunArgs) -> Result<(), String> {
     if !lic_tasks.is_empty() {
         let model = args.model.load().map_err(|e| e.to_string())?;
         let backend = model.backend_kind();
-        let tiling = args.tile.map(|t| (t > 0).then_some((t, args.overlap)));
-        let name = match tiling {
+        let setup =
+            LicSetup { tiling: args.tile.map(|t| (t > 0).then_some((t, args.overlap))), refine: args.refine };
+        let mut name = match setup.tiling {
             Some(Some((t, o))) => format!("lic-tile{t}-ov{o}"),
             Some(None) => "lic-untiled".to_owned(),
             None => "lic".to_owned(),
         };
+        if setup.refine > 0 {
+            name.push_str(&format!("-refine{}", setup.refine));
+        }
         let bar = crate::io::progress(lic_tasks.len() as u64, args.quiet, "lic");
         for (i, q) in lic_tasks {
             let src = images[i].as_ref().ok_or("image not loaded")?;
-            items.push(run_lic(&model, backend, &name, tiling, src, q, args.runs)?);
+            items.push(run_lic(&model, backend, &name, &setup, src, q, args.runs)?);
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -385,19 +393,29 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How lic's encoder is set up for a run.
+struct LicSetup {
+    /// `Some(None)`: never tile; `None`: lic's automatic choice.
+    tiling: Option<Option<(u32, u16)>>,
+    /// Refinement iterations (0: off).
+    refine: u32,
+}
+
 fn run_lic(
     model: &lic_codec::Model,
     backend: &str,
     name: &str,
-    tiling: Option<Option<(u32, u16)>>,
+    setup: &LicSetup,
     src: &Source,
     q: f64,
     runs: usize,
 ) -> Result<Item, String> {
     let dynimg = image::DynamicImage::ImageRgb8(src.img.clone());
-    let mut encoder = lic_codec::Encoder::new(model).quality(q).map_err(|e| e.to_string())?;
-    if let Some(t) = tiling {
+    let mut encoder = lic_codec::Encoder::new(model)
+        .quality(q)
+        .and_then(|e| e.refine(setup.refine))
+        .map_err(|e| e.to_string())?;
+    if let Some(t) = setup.tiling {
         encoder = encoder.tiles(t).map_err(|e| e.to_string())?;
     }
     let decoder = lic_codec::Decoder::new(model);
