@@ -336,7 +336,7 @@ fn add_uniform_noise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 /// Rounds in the forward pass, identity in the backward pass.
-fn ste_round<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+pub(crate) fn ste_round<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     x.clone() + (x.clone().round() - x).detach()
 }
 

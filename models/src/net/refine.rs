@@ -16,7 +16,7 @@
 
 use burn::tensor::Tensor;
 
-use super::model::{ImageModel, LAMBDAS, QUALITIES, gaussian_likelihood};
+use super::model::{ImageModel, LAMBDAS, QUALITIES, gaussian_likelihood, ste_round};
 
 /// The default step size of [`ImageModel::refine_latent`] (Adam, on `y` with gains applied),
 /// measured on Kodak 01–06 at 30 iterations (docs/refine).
@@ -29,11 +29,6 @@ pub fn lambda(quality: f64) -> f64 {
     let lo = (q.floor() as usize).min(QUALITIES - 2);
     let t = q - lo as f64;
     (LAMBDAS[lo].ln() * (1.0 - t) + LAMBDAS[lo + 1].ln() * t).exp()
-}
-
-/// Rounds forward, identity backward.
-fn ste(x: Tensor<4>) -> Tensor<4> {
-    x.clone() + (x.clone().round() - x).detach()
 }
 
 impl ImageModel {
@@ -49,14 +44,14 @@ impl ImageModel {
         visible: (usize, usize),
     ) -> Tensor<1> {
         let (_, inv_gain) = self.gains(quality);
-        let z_hat = ste(self.h_a.forward(y.clone()));
+        let z_hat = ste_round(self.h_a.forward(y.clone()));
         let z_bits = self.prior.likelihood(z_hat.clone()).log().sum();
         let (y_hat, y_likelihood) = self.slice_loop(self.h_s.forward(z_hat), y, |r, sigma| {
             let zeros = Tensor::zeros(r.dims(), &r.device());
             let coded = gaussian_likelihood(r.clone().round(), zeros.clone(), sigma.clone()).log();
             let soft = gaussian_likelihood(r.clone(), zeros, sigma).log();
             // The value is the rounded residual's rate, the gradient the unrounded one's.
-            (ste(r), soft.clone() + (coded - soft).detach())
+            (ste_round(r), soft.clone() + (coded - soft).detach())
         });
         let (w, h) = visible;
         let x_hat = self.g_s.forward(y_hat * inv_gain).narrow(2, 0, h).narrow(3, 0, w);
