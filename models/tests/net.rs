@@ -8,7 +8,14 @@ use lic_models::net::{ImageModel, ModelConfig, z_table_indices};
 use lic_models::{CodecModel, ModelError, Weights, export};
 
 fn tiny() -> ModelConfig {
-    ModelConfig { n: 8, m: 16, z_channels: 8, slices: vec![4, 4, 8], context_hidden: 8 }
+    ModelConfig {
+        n: 8,
+        m: 16,
+        z_channels: 8,
+        slices: vec![4, 4, 8],
+        context_hidden: 8,
+        synthesis_blocks: vec![],
+    }
 }
 
 fn image(device: &Device, h: usize, w: usize) -> Tensor<4> {
@@ -88,6 +95,44 @@ fn export_then_load_gives_the_same_network() {
     // Kernels are stored in fp16: close, not identical.
     a.assert_approx_eq::<f32>(&b, burn::tensor::Tolerance::absolute(2e-2));
     assert_eq!(loaded.z_coder.distributions(), model.z_distributions().expect("tables").as_slice());
+}
+
+#[test]
+fn grown_synthesis_starts_as_the_trained_one_and_round_trips() {
+    use burn::store::{ModuleSnapshot, SafetensorsStore};
+    let device = Device::flex();
+    let base = ImageModel::new(&tiny(), &device);
+    let grown_config = ModelConfig { synthesis_blocks: vec![1, 2], ..tiny() };
+    let mut grown = ImageModel::new(&grown_config, &device);
+    // Every weight of the base model copied over; the blocks keep their initialisation.
+    let mut store = SafetensorsStore::from_bytes(None);
+    base.save_into(&mut store).expect("save");
+    let bytes = store.get_bytes().expect("bytes");
+    let applied =
+        grown.load_from(&mut SafetensorsStore::from_bytes(Some(bytes)).allow_partial(true)).expect("load");
+    assert!(applied.errors.is_empty());
+    assert!(applied.missing.iter().all(|(p, _)| p.starts_with("g_s.blocks")), "{:?}", applied.missing);
+    assert_eq!(applied.missing.len(), 3 * 4, "three blocks of two convolutions with bias");
+
+    let y = Tensor::<4>::random([1, 16, 4, 4], Distribution::Uniform(-2.0, 2.0), &device);
+    let a = base.g_s.forward(y.clone()).into_data();
+    let b = grown.g_s.forward(y.clone()).into_data();
+    assert_eq!(a, b, "fresh residual blocks must be the identity");
+
+    // The blocks are stored and restored like every other layer, and the config says so.
+    let file = export(&grown, &grown_config).expect("export");
+    let loaded =
+        CodecModel::load(Weights::from_bytes("grown", file).expect("weights"), &device).expect("load");
+    assert_eq!(loaded.config, grown_config);
+    loaded
+        .net
+        .g_s
+        .forward(y)
+        .into_data()
+        .assert_approx_eq::<f32>(&b, burn::tensor::Tolerance::absolute(2e-2));
+    // The base config (no blocks) still serialises as before the blocks existed.
+    let json = serde_json::to_string(&tiny()).expect("json");
+    assert!(!json.contains("synthesis_blocks"), "{json}");
 }
 
 #[test]

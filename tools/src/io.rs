@@ -186,6 +186,26 @@ pub struct OutputFlags {
     pub json: bool,
 }
 
+/// Drops the rows of a training log (a CSV whose first column is the step) logged after
+/// `step`: a run stopped between checkpoints resumes from the last one and logs those steps
+/// again, and the log should hold each step once. A missing file is left missing.
+pub fn truncate_log_after(path: &Path, step: u64) -> Result<(), String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let later =
+        |line: &str| line.split(',').next().and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s > step);
+    if !text.lines().any(later) {
+        return Ok(());
+    }
+    let kept: String = text.lines().filter(|l| !later(l)).map(|l| format!("{l}\n")).collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, kept).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
+}
+
 /// Opens `path` for appending, writing `header` first if the file is new.
 pub fn append_csv(path: &Path, header: &str) -> Result<std::fs::File, String> {
     use std::io::Write;
@@ -199,4 +219,22 @@ pub fn append_csv(path: &Path, header: &str) -> Result<std::fs::File, String> {
         writeln!(f, "{header}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_resumed_log_keeps_each_step_once() {
+        let dir = std::env::temp_dir().join(format!("lic-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("train.csv");
+        std::fs::write(&path, "step,loss\n1,0.5\n2,0.4\n3,0.3\n4,0.2\n").expect("write");
+        super::truncate_log_after(&path, 2).expect("truncate");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "step,loss\n1,0.5\n2,0.4\n");
+        super::truncate_log_after(&path, 9).expect("nothing later");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "step,loss\n1,0.5\n2,0.4\n");
+        super::truncate_log_after(&dir.join("missing.csv"), 1).expect("a missing log is fine");
+        assert!(!dir.join("missing.csv").exists());
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 }

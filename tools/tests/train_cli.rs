@@ -171,3 +171,61 @@ fn bad_configs_are_clear_errors() {
     let out = lic().args(["train", "--config"]).arg(&bad).assert().failure();
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("do not partition"));
 }
+
+/// Every tensor of a weights file by name, as raw bytes.
+fn tensors(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let file = safetensors::SafeTensors::deserialize(bytes).expect("safetensors");
+    file.tensors().into_iter().map(|(name, view)| (name, view.data().to_vec())).collect()
+}
+
+/// `train_only` trains one side of the model from a run's average and leaves every tensor of
+/// the other side bit for bit as it was, so a synthesis fine-tune keeps every file's bits and
+/// an encoder fine-tune keeps the decoder.
+#[test]
+fn partial_training_leaves_the_frozen_side_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = tiny_dataset(dir.path());
+    let base = write_config_with(dir.path(), &dir.path().join("base"), &data, "ema = 0.5");
+    lic().args(["train", "--config"]).arg(&base).args(["--max-steps", "2"]).assert().success();
+    let shipped = tensors(&export(dir.path(), &base, "base.safetensors"));
+    let from = format!("init_from = \"{}\"\ninit_average = true\n", dir.path().join("base").display());
+
+    // The synthesis grows a residual block and trains alone.
+    let config = write_config_with(
+        dir.path(),
+        &dir.path().join("synthesis"),
+        &data,
+        &format!("{from}train_only = \"synthesis\"\ninit_fresh = [\"g_s.blocks\"]"),
+    );
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("context_hidden = 8", "context_hidden = 8\nsynthesis_blocks = [1]"))
+        .expect("config");
+    lic().args(["train", "--config"]).arg(&config).args(["--max-steps", "2"]).assert().success();
+    let grown = tensors(&export(dir.path(), &config, "synthesis.safetensors"));
+    let decoder_side = |name: &str| name.starts_with("g_s.") || name == "log_inv_gain";
+    for (name, bytes) in &shipped {
+        if !decoder_side(name) {
+            assert!(grown.get(name) == Some(bytes), "{name} changed in a synthesis-only run");
+        }
+    }
+    assert!(shipped.iter().any(|(name, bytes)| decoder_side(name) && grown.get(name) != Some(bytes)));
+    assert!(grown.keys().any(|name| name.starts_with("g_s.blocks.")), "no residual block in the file");
+
+    // The encoder trains alone: the decoder's networks, prior tables included, stay.
+    let config = write_config_with(
+        dir.path(),
+        &dir.path().join("encoder"),
+        &data,
+        &format!("{from}train_only = \"encoder\""),
+    );
+    lic().args(["train", "--config"]).arg(&config).args(["--max-steps", "2"]).assert().success();
+    let tuned = tensors(&export(dir.path(), &config, "encoder.safetensors"));
+    let encoder_side =
+        |name: &str| name.starts_with("g_a.") || name.starts_with("h_a.") || name == "log_gain";
+    for (name, bytes) in &shipped {
+        if !encoder_side(name) {
+            assert!(tuned.get(name) == Some(bytes), "{name} changed in an encoder-only run");
+        }
+    }
+    assert!(shipped.iter().any(|(name, bytes)| encoder_side(name) && tuned.get(name) != Some(bytes)));
+}

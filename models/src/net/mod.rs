@@ -11,8 +11,8 @@ pub use exact::{ExactParams, Latents};
 pub use factorized::{FactorizedPrior, TAIL_MASS};
 pub use gdn::Gdn;
 pub use model::{
-    Analysis, ForwardOutput, ImageModel, LAMBDAS, ModelConfig, QUALITIES, Quantised, SCALE_MIN, Stack,
-    Synthesis, gaussian_likelihood, z_table_indices,
+    Analysis, ForwardOutput, ImageModel, LAMBDAS, ModelConfig, QUALITIES, Quantised, ResBlock, SCALE_MIN,
+    Stack, Synthesis, gaussian_likelihood, z_table_indices,
 };
-pub use refine::{REFINE_STEP, lambda};
+pub use refine::{REFINE_STEP, descend, lambda};
 pub use temporal::TemporalModel;

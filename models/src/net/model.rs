@@ -33,6 +33,11 @@ pub struct ModelConfig {
     pub slices: Vec<usize>,
     /// Hidden width of each slice's parameter and residual-prediction networks.
     pub context_hidden: usize,
+    /// Residual blocks in `g_s` after each of its first three layers (entry `i`: how many
+    /// follow layer `i`, at 1/8, 1/4 and 1/2 resolution). Empty: none. Blocks start as the
+    /// identity, so a trained model can grow them and fine-tune (see [`ResBlock`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synthesis_blocks: Vec<usize>,
 }
 
 impl ModelConfig {
@@ -43,6 +48,12 @@ impl ModelConfig {
         }
         if self.n == 0 || self.m == 0 || self.z_channels == 0 || self.context_hidden == 0 {
             return Err("channel counts must be positive".into());
+        }
+        if self.synthesis_blocks.len() > 3 || self.synthesis_blocks.iter().any(|&b| b > 8) {
+            return Err(format!(
+                "synthesis_blocks {:?}: at most 3 stages of at most 8 blocks",
+                self.synthesis_blocks
+            ));
         }
         Ok(())
     }
@@ -95,11 +106,40 @@ impl Analysis {
     }
 }
 
+/// A residual block, `x + conv₃(ReLU(conv₃(x)))`, that starts as the identity: its second
+/// convolution is zero, so inserting it into a trained transform changes nothing until
+/// training moves it (and the first convolution gets gradients once the second is non-zero).
+#[derive(Module, Debug)]
+pub struct ResBlock {
+    convs: Vec<Conv2d>,
+}
+
+impl ResBlock {
+    fn new(channels: usize, device: &Device) -> Self {
+        let mut second = conv(channels, channels, 3, 1, device);
+        second.weight = second.weight.map(|w| w.zeros_like());
+        second.bias = second.bias.map(|b| b.map(|b| b.zeros_like()));
+        Self { convs: vec![conv(channels, channels, 3, 1, device), second] }
+    }
+
+    /// Same shape in and out.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut h = x.clone();
+        for (i, c) in self.convs.iter().enumerate() {
+            h = c.forward(if i > 0 { relu(h) } else { h });
+        }
+        x + h
+    }
+}
+
 /// Synthesis transform `g_s`: latent → image.
 #[derive(Module, Debug)]
 pub struct Synthesis {
     deconvs: Vec<ConvTranspose2d>,
     igdns: Vec<Gdn>,
+    /// Residual blocks, in order; `blocks_after[j]` is the layer block `j` follows.
+    blocks: Vec<ResBlock>,
+    blocks_after: Vec<usize>,
 }
 
 impl Synthesis {
@@ -111,7 +151,10 @@ impl Synthesis {
             deconv(c.n, 3, 5, 2, device),
         ];
         let igdns = (0..3).map(|_| Gdn::new(c.n, true, device)).collect();
-        Self { deconvs, igdns }
+        let blocks_after: Vec<usize> =
+            c.synthesis_blocks.iter().enumerate().flat_map(|(i, &k)| std::iter::repeat_n(i, k)).collect();
+        let blocks = blocks_after.iter().map(|_| ResBlock::new(c.n, device)).collect();
+        Self { deconvs, igdns, blocks, blocks_after }
     }
 
     /// `[B, M, h, w]` → `[B, 3, 16h, 16w]` (not clamped).
@@ -121,6 +164,11 @@ impl Synthesis {
             x = d.forward(x);
             if let Some(g) = self.igdns.get(i) {
                 x = g.forward(x);
+            }
+            for (b, &after) in self.blocks.iter().zip(&self.blocks_after) {
+                if after == i {
+                    x = b.forward(x);
+                }
             }
         }
         x

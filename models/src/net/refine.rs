@@ -33,7 +33,7 @@ pub fn lambda(quality: f64) -> f64 {
 
 impl ImageModel {
     /// `λ·255²·MSE + bpp` of coding `y` (gains of `quality` applied) for the image `x`
-    /// (`[1, 3, H, W]`, the padded tensor the encoder codes), with rounding in the forward
+    /// (`[B, 3, H, W]`, the padded tensor the encoder codes), with rounding in the forward
     /// pass and the slices decoded in order as the codec decodes them. The distortion counts
     /// the visible `width × height` pixels only, the rate is per visible pixel.
     pub fn refine_loss(
@@ -43,6 +43,20 @@ impl ImageModel {
         quality: f64,
         visible: (usize, usize),
     ) -> Tensor<1> {
+        let (mse, bpp) = self.coded_rd(y, x, quality, visible);
+        mse.mul_scalar(lambda(quality) * 255.0 * 255.0) + bpp
+    }
+
+    /// The two terms of [`ImageModel::refine_loss`]: MSE (on a 0–1 scale) and bits per
+    /// visible pixel, averaged over the batch. Gradients reach `y` and every network that
+    /// requires them; the rate's through the unrounded residuals (see the module notes).
+    pub fn coded_rd(
+        &self,
+        y: Tensor<4>,
+        x: &Tensor<4>,
+        quality: f64,
+        visible: (usize, usize),
+    ) -> (Tensor<1>, Tensor<1>) {
         let (_, inv_gain) = self.gains(quality);
         let z_hat = ste_round(self.h_a.forward(y.clone()));
         let z_bits = self.prior.likelihood(z_hat.clone()).log().sum();
@@ -54,10 +68,11 @@ impl ImageModel {
             (ste_round(r), soft.clone() + (coded - soft).detach())
         });
         let (w, h) = visible;
+        let batch = x.dims()[0];
         let x_hat = self.g_s.forward(y_hat * inv_gain).narrow(2, 0, h).narrow(3, 0, w);
         let bits = (y_likelihood.sum() + z_bits).div_scalar(-std::f64::consts::LN_2);
         let mse = (x_hat - x.clone().narrow(2, 0, h).narrow(3, 0, w)).powi_scalar(2).mean();
-        mse.mul_scalar(lambda(quality) * 255.0 * 255.0) + bits.div_scalar((w * h) as f64)
+        (mse, bits.div_scalar((batch * w * h) as f64))
     }
 
     /// Refines the latent `y0` that [`ImageModel::analyse`] proposed for `x` at `quality` by
@@ -78,30 +93,43 @@ impl ImageModel {
         iterations: usize,
         step: f64,
     ) -> Option<Tensor<4>> {
-        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
-        let (mut y, mut m, mut v) = (y0.clone(), y0.zeros_like(), y0.zeros_like());
-        let (mut best, mut best_loss) = (y0, f64::INFINITY);
-        for t in 1..=iterations + 1 {
-            let tracked = y.clone().autodiff().require_grad();
-            let loss = self.refine_loss(tracked.clone(), x, quality, visible);
-            let value = f64::from(loss.clone().into_scalar::<f32>());
-            // The forward pass rounds, so its loss is the coded one up to the coder's tables:
-            // the best iterate can be chosen on its value.
-            if value < best_loss {
-                (best, best_loss) = (y.clone(), value);
-            }
-            if t > iterations {
-                break;
-            }
-            let grads = loss.backward();
-            let g = tracked.grad(&grads)?;
-            m = m.mul_scalar(b1) + g.clone().mul_scalar(1.0 - b1);
-            v = v.mul_scalar(b2) + g.powi_scalar(2).mul_scalar(1.0 - b2);
-            let m_hat = m.clone().div_scalar(1.0 - b1.powi(t as i32));
-            let v_hat = v.clone().div_scalar(1.0 - b2.powi(t as i32));
-            let lr = step * (1.0 - 0.9 * (t - 1) as f64 / iterations as f64);
-            y = y - (m_hat / v_hat.sqrt().add_scalar(eps)).mul_scalar(lr);
-        }
-        Some(best)
+        descend(y0, iterations, step, |y| self.refine_loss(y, x, quality, visible))
     }
+}
+
+/// Adam on a latent for `iterations` steps of `loss` (step size `step`, decaying linearly to a
+/// tenth so the last steps settle), starting at `y0`; returns the iterate with the lowest
+/// loss, `y0` itself when no step improved on it. `loss` gets `y` tracked for gradients and
+/// must depend on it; only `y` is optimised. `None` when the device computes no gradients.
+pub fn descend(
+    y0: Tensor<4>,
+    iterations: usize,
+    step: f64,
+    mut loss: impl FnMut(Tensor<4>) -> Tensor<1>,
+) -> Option<Tensor<4>> {
+    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+    let (mut y, mut m, mut v) = (y0.clone(), y0.zeros_like(), y0.zeros_like());
+    let (mut best, mut best_loss) = (y0, f64::INFINITY);
+    for t in 1..=iterations + 1 {
+        let tracked = y.clone().autodiff().require_grad();
+        let value_t = loss(tracked.clone());
+        let value = f64::from(value_t.clone().into_scalar::<f32>());
+        // Refinement's forward pass rounds, so its loss is the coded one up to the coder's
+        // tables: the best iterate can be chosen on its value.
+        if value < best_loss {
+            (best, best_loss) = (y.clone(), value);
+        }
+        if t > iterations {
+            break;
+        }
+        let grads = value_t.backward();
+        let g = tracked.grad(&grads)?;
+        m = m.mul_scalar(b1) + g.clone().mul_scalar(1.0 - b1);
+        v = v.mul_scalar(b2) + g.powi_scalar(2).mul_scalar(1.0 - b2);
+        let m_hat = m.clone().div_scalar(1.0 - b1.powi(t as i32));
+        let v_hat = v.clone().div_scalar(1.0 - b2.powi(t as i32));
+        let lr = step * (1.0 - 0.9 * (t - 1) as f64 / iterations as f64);
+        y = y - (m_hat / v_hat.sqrt().add_scalar(eps)).mul_scalar(lr);
+    }
+    Some(best)
 }

@@ -131,7 +131,7 @@ fn load_exact(path: &Path, model: &mut ImageModel) -> Result<(), String> {
     Ok(())
 }
 
-fn read_progress(path: &Path) -> Result<Progress, String> {
+pub(crate) fn read_progress(path: &Path) -> Result<Progress, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -139,9 +139,24 @@ fn read_progress(path: &Path) -> Result<Progress, String> {
 /// Copies the weights of the checkpoint in `dir` into `model`, except parameters whose path
 /// starts with one of `fresh` (they keep their initialisation). Returns the source's progress.
 /// Every other parameter of `model` must be in the checkpoint with its shape: a start that
-/// silently left half the network random would be a different experiment.
-pub fn init_weights(dir: &Path, model: &mut ImageModel, fresh: &[String]) -> Result<Progress, String> {
+/// silently left half the network random would be a different experiment. With `average`
+/// the weights come from the checkpoint's moving average (what that run ships).
+pub fn init_weights(
+    dir: &Path,
+    model: &mut ImageModel,
+    fresh: &[String],
+    average: bool,
+) -> Result<Progress, String> {
     let (m, _, _, p) = paths(dir);
+    let m = if average {
+        let e = ema_path(dir);
+        if !e.is_file() {
+            return Err(format!("{} keeps no moving average (init_average)", dir.display()));
+        }
+        e
+    } else {
+        m
+    };
     let progress = read_progress(&p)?;
     let is_fresh = |path: &str| fresh.iter().any(|f| path.starts_with(f.as_str()));
     let mut store = BurnpackStore::from_file(&m);

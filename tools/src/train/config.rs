@@ -68,6 +68,20 @@ pub struct TrainConfig {
     /// transforms. Every other parameter must be in the checkpoint with the same shape.
     #[serde(default)]
     pub init_fresh: Vec<String>,
+    /// With `init_from`: start from that checkpoint's moving average of the weights (what it
+    /// ships) instead of its trained weights, e.g. to fine-tune the shipped model.
+    #[serde(default)]
+    pub init_average: bool,
+    /// Train only part of the model, the rest frozen at its `init_from` weights. `"synthesis"`:
+    /// only `g_s` and the per-quality inverse gains learn, on the latents the frozen encoder
+    /// and entropy model code (rounded as the codec rounds them), with the loss `−PSNR` of the
+    /// batch. Every file the frozen encoder writes keeps its size; only the decoded image
+    /// changes, and the per-quality loss in dB weighs every quality as a BD-rate does.
+    /// `"encoder"`: only what the decoder never runs learns (`g_a`, `h_a`, the per-quality
+    /// gains on `y`), on the rate–distortion loss of the codec's real rounding
+    /// (`ImageModel::coded_rd`, as `--refine` optimises one image); the decoder is unchanged.
+    #[serde(default)]
+    pub train_only: Option<String>,
     /// Keep an exponential moving average of the weights with this decay per step (e.g.
     /// 0.999, an average over ≈ 1,000 steps). When set, the average is what the run ships:
     /// export and temporal runs take it, and validation reports it beside the trained weights
@@ -158,6 +172,12 @@ impl TrainConfig {
         if self.init_from.is_none() && !self.init_fresh.is_empty() {
             return Err("init_fresh needs init_from".into());
         }
+        if self.init_from.is_none() && (self.init_average || self.train_only.is_some()) {
+            return Err("init_average and train_only need init_from".into());
+        }
+        if self.train_only.as_deref().is_some_and(|t| t != "synthesis" && t != "encoder") {
+            return Err(format!("train_only = {:?}: \"synthesis\" or \"encoder\"", self.train_only));
+        }
         Ok(())
     }
 
@@ -169,6 +189,16 @@ impl TrainConfig {
             .rev()
             .find(|&&(s, _, _)| step >= s)
             .map_or((self.patch, self.batch), |&(_, p, b)| (p, b))
+    }
+
+    /// Whether only the synthesis transform trains (`train_only = "synthesis"`).
+    pub fn synthesis_only(&self) -> bool {
+        self.train_only.as_deref() == Some("synthesis")
+    }
+
+    /// Whether only the encoder side trains (`train_only = "encoder"`).
+    pub fn encoder_only(&self) -> bool {
+        self.train_only.as_deref() == Some("encoder")
     }
 
     /// The largest crop the run ever takes (training images must be at least this large).
@@ -249,5 +279,15 @@ mod tests {
     fn init_fresh_needs_init_from() {
         assert!(config("init_fresh = [\"slice_params\"]").validate().is_err());
         assert!(config("init_from = \"runs/a\"\ninit_fresh = [\"slice_params\"]").validate().is_ok());
+    }
+
+    #[test]
+    fn partial_training_is_checked() {
+        assert!(config("train_only = \"synthesis\"").validate().is_err());
+        assert!(config("init_average = true").validate().is_err());
+        let base = "init_from = \"runs/a\"\ninit_average = true\n";
+        assert!(config(&format!("{base}train_only = \"synthesis\"")).validate().is_ok());
+        assert!(config(&format!("{base}train_only = \"encoder\"")).validate().is_ok());
+        assert!(config(&format!("{base}train_only = \"g_a\"")).validate().is_err());
     }
 }

@@ -66,7 +66,14 @@ mod tests {
 
     #[test]
     fn average_moves_by_the_decay() {
-        let config = ModelConfig { n: 8, m: 16, z_channels: 8, slices: vec![8, 8], context_hidden: 8 };
+        let config = ModelConfig {
+            n: 8,
+            m: 16,
+            z_channels: 8,
+            slices: vec![8, 8],
+            context_hidden: 8,
+            synthesis_blocks: vec![],
+        };
         let device = Device::flex();
         let a = ImageModel::new(&config, &device);
         let b = ImageModel::new(&config, &device);

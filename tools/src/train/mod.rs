@@ -101,6 +101,51 @@ pub(crate) fn adam() -> AdamConfig {
     AdamConfig::new().with_epsilon(1e-8)
 }
 
+/// Bits of a tensor of likelihoods.
+fn to_bits<const D: usize>(likelihood: burn::tensor::Tensor<D>) -> burn::tensor::Tensor<1> {
+    likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2)
+}
+
+/// Loss, bpp and MSE of a step that trains only the synthesis (`train_only = "synthesis"`).
+/// The encoder, hyperprior and context model run without gradients on `plain` and code the
+/// batch as the codec does (`z` and every slice residual rounded, latent residual prediction
+/// added); `g_s` and the inverse gains decode it with gradients. The rate cannot change, so
+/// the loss is the distortion alone, in dB (`10·log10 MSE`): a gain of 0.1 dB counts the same
+/// at every quality, as it does in a BD-rate.
+fn synthesis_loss(
+    model: &ImageModel,
+    x: burn::tensor::Tensor<4>,
+    quality: f64,
+    pixels: f64,
+    plain: &Device,
+) -> (burn::tensor::Tensor<1>, burn::tensor::Tensor<1>, burn::tensor::Tensor<1>) {
+    use burn::tensor::Tensor;
+    let device = x.device();
+    let frozen = model.valid();
+    let y = frozen.analyse(Tensor::<4>::from_data(x.to_data(), plain), quality);
+    let z_hat = frozen.h_a.forward(y.clone()).round();
+    let z_bits = to_bits(frozen.prior.likelihood(z_hat.clone()));
+    let (y_hat, y_likelihood) = frozen.code_latent(frozen.h_s.forward(z_hat), y);
+    let bpp = (to_bits(y_likelihood) + z_bits).div_scalar(pixels);
+    let (_, inv_gain) = model.gains(quality);
+    let x_hat = model.g_s.forward(Tensor::<4>::from_data(y_hat.into_data(), &device) * inv_gain);
+    let mse = (x_hat - x).powi_scalar(2).mean();
+    let loss = mse.clone().log().mul_scalar(10.0 / std::f64::consts::LN_10);
+    (loss, Tensor::<1>::from_data(bpp.into_data(), &device), mse)
+}
+
+/// The model with every network the decoder runs frozen (no gradients): `g_s`, `h_s`, the
+/// slice networks, the prior and the inverse gains (`train_only = "encoder"`).
+fn freeze_decoder(mut model: ImageModel) -> ImageModel {
+    model.g_s = model.g_s.set_require_grad(false);
+    model.h_s = model.h_s.set_require_grad(false);
+    model.slice_params = model.slice_params.set_require_grad(false);
+    model.slice_lrp = model.slice_lrp.set_require_grad(false);
+    model.prior = model.prior.set_require_grad(false);
+    model.log_inv_gain = model.log_inv_gain.set_require_grad(false);
+    model
+}
+
 /// Runs (or resumes) a training run.
 pub fn run(args: &TrainArgs) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.config)
@@ -128,12 +173,15 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let (o, a, p) = checkpoint::load(&config.out, &mut model, optim, aux_optim)?;
         (optim, aux_optim, progress) = (o, a, p);
         eprintln!("resuming {} at step {}", config.out.display(), progress.step);
+        for log in ["train.csv", "validate.csv", "validate-ema.csv"] {
+            crate::io::truncate_log_after(&config.out.join(log), progress.step)?;
+        }
     } else {
         if checkpoint::exists(&config.out) {
             eprintln!("--restart: ignoring the checkpoint in {}", config.out.display());
         }
         if let Some(init) = &config.init_from {
-            let from = checkpoint::init_weights(init, &mut model, &config.init_fresh)?;
+            let from = checkpoint::init_weights(init, &mut model, &config.init_fresh, config.init_average)?;
             eprintln!(
                 "starting from {} (step {}), fresh: {:?}",
                 init.display(),
@@ -195,19 +243,38 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let (patch, batch) = config.crop_at(progress.step);
         let x = source.batch(&mut rng, batch, patch, &device);
 
-        let out = model.forward_train(x.clone(), (level + 1) as f64);
-        let mse = (out.x_hat - x).powi_scalar(2).mean();
-        let bits = out.y_likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2)
-            + out.z_likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2);
-        let bpp = bits.div_scalar((batch * patch * patch) as f64);
-        let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
+        let quality = (level + 1) as f64;
+        let pixels = (batch * patch * patch) as f64;
+        let (loss, bpp, mse) = if config.synthesis_only() {
+            synthesis_loss(&model, x, quality, pixels, &plain)
+        } else if config.encoder_only() {
+            model = freeze_decoder(model);
+            let (mse, bpp) = model.coded_rd(model.analyse(x.clone(), quality), &x, quality, (patch, patch));
+            let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
+            (loss, bpp, mse)
+        } else {
+            let out = model.forward_train(x.clone(), quality);
+            let mse = (out.x_hat - x).powi_scalar(2).mean();
+            let bpp = (to_bits(out.y_likelihood) + to_bits(out.z_likelihood)).div_scalar(pixels);
+            let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
+            (loss, bpp, mse)
+        };
         let lr = config.lr_at(progress.step);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(lr, model, grads);
 
-        let aux = model.prior.aux_loss();
-        let aux_grads = GradientsParams::from_grads(aux.backward(), &model);
-        model = aux_optim.step(config.aux_lr, model, aux_grads);
+        // The prior is frozen whenever only part of the model trains (it is the decoder's); its
+        // loss is then only logged, computed without gradients (an autodiff graph that is
+        // never differentiated is never freed, and each step's would slow the next).
+        let aux = if config.train_only.is_some() {
+            let aux = model.prior.valid().aux_loss();
+            burn::tensor::Tensor::<1>::from_data(aux.into_data(), &device)
+        } else {
+            let aux = model.prior.aux_loss();
+            let aux_grads = GradientsParams::from_grads(aux.clone().backward(), &model);
+            model = aux_optim.step(config.aux_lr, model, aux_grads);
+            aux
+        };
         if let (Some(avg), Some(decay)) = (ema.take(), config.ema) {
             ema = Some(ema::update(avg, &model, decay));
         }

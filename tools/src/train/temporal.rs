@@ -150,7 +150,7 @@ struct TemporalProgress {
 }
 
 /// The frozen image model from its run's checkpoint (the weights it ships: the moving average
-/// when it keeps one), and that checkpoint's step.
+/// when it keeps one), and the step of the checkpoint its encoder side comes from.
 fn image_model(c: &TemporalConfig, device: &Device) -> Result<(ImageModel, TrainConfig, u64), String> {
     let image = TrainConfig::load(&c.image_config)?;
     if !checkpoint::exists(&image.out) {
@@ -162,7 +162,14 @@ fn image_model(c: &TemporalConfig, device: &Device) -> Result<(ImageModel, Train
     }
     let mut net = ImageModel::new(&image.model, device);
     let p = checkpoint::load_shipped(&image.out, &mut net)?;
-    Ok((net, image, p.step))
+    // A run that trained only the synthesis left every network the temporal model depends
+    // on (encoder, hyperprior, context model) exactly as its starting checkpoint had them, so
+    // the latents a temporal run was trained on are that checkpoint's: count its step.
+    let encoder_step = match (&image.init_from, image.synthesis_only()) {
+        (Some(from), true) => checkpoint::read_progress(&from.join("checkpoint.json"))?.step,
+        _ => p.step,
+    };
+    Ok((net, image, encoder_step))
 }
 
 fn paths(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
@@ -267,6 +274,7 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
             ));
         }
         (optim, progress) = (o, p);
+        crate::io::truncate_log_after(&c.out.join("train.csv"), progress.progress.step)?;
         eprintln!("resuming {} at step {}", c.out.display(), progress.progress.step);
     } else if let Some(init) = &c.init_from {
         let (_, p) = load(init, &mut temporal, super::adam().init())?;
