@@ -134,30 +134,21 @@ fn synthesis_loss(
     (loss, Tensor::<1>::from_data(bpp.into_data(), &device), mse)
 }
 
-/// The model with everything but `g_s` and the inverse gains frozen (`train_only =
-/// "synthesis"`). The frozen part runs on the plain device anyway; freezing it also keeps
-/// `gains()` from building a graph for the gains on `y` that no backward pass would free
-/// (each step's would slow the next, as an undifferentiated graph does).
-fn freeze_encoder(mut model: ImageModel) -> ImageModel {
-    model.g_a = model.g_a.set_require_grad(false);
-    model.h_a = model.h_a.set_require_grad(false);
+/// The model set up to train one side only (`train_only`): with `encoder`, `g_a`, `h_a` and
+/// the gains on `y`; otherwise `g_s` and the inverse gains. The entropy model (`h_s`, the
+/// slice networks, the prior) is the decoder's and stays frozen either way. Freezing also
+/// keeps `gains()` from building a graph for the unused side's gains that no backward pass
+/// would free (each step's would slow the next, as an undifferentiated graph does).
+fn train_one_side(mut model: ImageModel, encoder: bool) -> ImageModel {
+    model.g_a = model.g_a.set_require_grad(encoder);
+    model.h_a = model.h_a.set_require_grad(encoder);
+    model.log_gain = model.log_gain.set_require_grad(encoder);
+    model.g_s = model.g_s.set_require_grad(!encoder);
+    model.log_inv_gain = model.log_inv_gain.set_require_grad(!encoder);
     model.h_s = model.h_s.set_require_grad(false);
     model.slice_params = model.slice_params.set_require_grad(false);
     model.slice_lrp = model.slice_lrp.set_require_grad(false);
     model.prior = model.prior.set_require_grad(false);
-    model.log_gain = model.log_gain.set_require_grad(false);
-    model
-}
-
-/// The model with every network the decoder runs frozen (no gradients): `g_s`, `h_s`, the
-/// slice networks, the prior and the inverse gains (`train_only = "encoder"`).
-fn freeze_decoder(mut model: ImageModel) -> ImageModel {
-    model.g_s = model.g_s.set_require_grad(false);
-    model.h_s = model.h_s.set_require_grad(false);
-    model.slice_params = model.slice_params.set_require_grad(false);
-    model.slice_lrp = model.slice_lrp.set_require_grad(false);
-    model.prior = model.prior.set_require_grad(false);
-    model.log_inv_gain = model.log_inv_gain.set_require_grad(false);
     model
 }
 
@@ -261,10 +252,10 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let quality = (level + 1) as f64;
         let pixels = (batch * patch * patch) as f64;
         let (loss, bpp, mse) = if config.synthesis_only() {
-            model = freeze_encoder(model);
+            model = train_one_side(model, false);
             synthesis_loss(&model, x, quality, pixels, &plain)
         } else if config.encoder_only() {
-            model = freeze_decoder(model);
+            model = train_one_side(model, true);
             let (mse, bpp) = model.coded_rd(model.analyse(x.clone(), quality), &x, quality, (patch, patch));
             let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
             (loss, bpp, mse)
