@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use image::{DynamicImage, RgbImage};
 use lic_bitstream::{FourCc, ImageFile};
-use lic_models::net::{Latents, z_table_indices};
+use lic_models::net::{Latents, Part, z_table_indices};
 use rayon::prelude::*;
 
 use crate::error::{CodecError, Result};
@@ -196,10 +196,27 @@ pub(crate) fn decode_latents<'c>(
     let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
     let z_payload = chunk(FourCc::HYPER_LATENT, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
     let z = m.z_coder.decode(z_payload, &z_table_indices(z_shape))?;
-    m.exact.run_with(&z, z_shape, prev, |i, _mu, sigma| {
+    // A slice's parts share one stream (anchors first): it stays open between them.
+    let mut open: Option<(usize, lic_entropy::StreamDecoder<'_>)> = None;
+    let latents = m.exact.run_with(&z, z_shape, prev, |i, part, _mu, sigma| {
         let bins: Vec<u16> = sigma.iter().map(|&s| m.scales.bin(s)).collect();
-        let payload = chunk(FourCc::LATENT, i as u16)
-            .ok_or_else(|| CodecError::MissingChunk(format!("LATY slice {i}")))?;
-        Ok::<_, CodecError>(m.y_coder.decode(payload, &bins)?)
-    })
+        let mut stream = match open.take() {
+            Some((j, stream)) if j == i && part == Part::NonAnchors => stream,
+            other => {
+                if let Some((_, stream)) = other {
+                    stream.finish()?;
+                }
+                let payload = chunk(FourCc::LATENT, i as u16)
+                    .ok_or_else(|| CodecError::MissingChunk(format!("LATY slice {i}")))?;
+                m.y_coder.stream(payload)?
+            }
+        };
+        let symbols = stream.decode(&bins)?;
+        open = Some((i, stream));
+        Ok::<_, CodecError>(symbols)
+    })?;
+    if let Some((_, stream)) = open {
+        stream.finish()?;
+    }
+    Ok(latents)
 }

@@ -163,40 +163,24 @@ impl TableSet {
     /// exactly: a stream that ends early, runs long or was made with other tables is an error.
     pub fn decode_into(&self, bytes: &[u8], tables: &[u16], out: &mut [i32]) -> Result<()> {
         self.check(out.len(), tables)?;
+        let mut stream = self.stream(bytes)?;
+        stream.decode_into(tables, out)?;
+        stream.finish()
+    }
+
+    /// A decoder that reads one stream in several calls, for streams whose later tables
+    /// depend on the symbols decoded before them (a checkerboard's second half). The symbols
+    /// come out in the order [`TableSet::encode`] got them.
+    pub fn stream(&self, bytes: &[u8]) -> Result<StreamDecoder<'_>> {
         let corrupt = |m: &str| EntropyError::CorruptStream(m.to_owned());
         if bytes.len() % 4 != 0 {
             return Err(corrupt("length is not a multiple of 4 bytes"));
         }
         let words: Vec<u32> =
             bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        let mut ans = DefaultAnsCoder::from_compressed_slice(&words)
-            .map_err(|_| corrupt("stream ends in a zero word"))?;
-        for (slot, &t) in out.iter_mut().zip(tables) {
-            let e = &self.entries[usize::from(t)];
-            let (lo, hi, esc) = (e.lo, e.hi, e.escape());
-            let s = ans.decode_symbol(self.model(e)).map_err(|e| corrupt(&e.to_string()))?;
-            if s != esc {
-                *slot = lo + s as i32;
-                continue;
-            }
-            let negative = ans.decode_symbol(self.sign).map_err(|e| corrupt(&e.to_string()))? == 1;
-            let len = ans.decode_symbol(self.length).map_err(|e| corrupt(&e.to_string()))? as u32 + 1;
-            let mut rest = 0u64;
-            for c in 0..(len - 1).div_ceil(RAW_CHUNK_BITS) {
-                let bits = ans.decode_symbol(self.chunk).map_err(|e| corrupt(&e.to_string()))? as u64;
-                rest |= bits << (c * RAW_CHUNK_BITS);
-            }
-            if rest >> (len - 1) != 0 {
-                return Err(corrupt("escape payload has more bits than its length"));
-            }
-            let m = (1u64 << (len - 1)) + rest;
-            let v = if negative { i64::from(lo) - m as i64 } else { i64::from(hi) + m as i64 };
-            *slot = i32::try_from(v).map_err(|_| corrupt("escaped value outside i32"))?;
-        }
-        if !ans.is_empty() {
-            return Err(corrupt("data left over after the last symbol"));
-        }
-        Ok(())
+        let ans =
+            DefaultAnsCoder::from_compressed(words).map_err(|_| corrupt("stream ends in a zero word"))?;
+        Ok(StreamDecoder { set: self, ans })
     }
 
     /// The information content, in bits, of coding `symbols` with these tables: the size an
@@ -221,5 +205,59 @@ impl TableSet {
             }
         }
         Ok(bits)
+    }
+}
+
+/// One stream being decoded in parts ([`TableSet::stream`]).
+pub struct StreamDecoder<'t> {
+    set: &'t TableSet,
+    ans: DefaultAnsCoder,
+}
+
+impl StreamDecoder<'_> {
+    /// Decodes the next `out.len()` symbols (`out.len() == tables.len()`).
+    pub fn decode_into(&mut self, tables: &[u16], out: &mut [i32]) -> Result<()> {
+        let set = self.set;
+        set.check(out.len(), tables)?;
+        let corrupt = |m: &str| EntropyError::CorruptStream(m.to_owned());
+        let ans = &mut self.ans;
+        for (slot, &t) in out.iter_mut().zip(tables) {
+            let e = &set.entries[usize::from(t)];
+            let (lo, hi, esc) = (e.lo, e.hi, e.escape());
+            let s = ans.decode_symbol(set.model(e)).map_err(|e| corrupt(&e.to_string()))?;
+            if s != esc {
+                *slot = lo + s as i32;
+                continue;
+            }
+            let negative = ans.decode_symbol(set.sign).map_err(|e| corrupt(&e.to_string()))? == 1;
+            let len = ans.decode_symbol(set.length).map_err(|e| corrupt(&e.to_string()))? as u32 + 1;
+            let mut rest = 0u64;
+            for c in 0..(len - 1).div_ceil(RAW_CHUNK_BITS) {
+                let bits = ans.decode_symbol(set.chunk).map_err(|e| corrupt(&e.to_string()))? as u64;
+                rest |= bits << (c * RAW_CHUNK_BITS);
+            }
+            if rest >> (len - 1) != 0 {
+                return Err(corrupt("escape payload has more bits than its length"));
+            }
+            let m = (1u64 << (len - 1)) + rest;
+            let v = if negative { i64::from(lo) - m as i64 } else { i64::from(hi) + m as i64 };
+            *slot = i32::try_from(v).map_err(|_| corrupt("escaped value outside i32"))?;
+        }
+        Ok(())
+    }
+
+    /// As [`StreamDecoder::decode_into`], into a new vector.
+    pub fn decode(&mut self, tables: &[u16]) -> Result<Vec<i32>> {
+        let mut out = vec![0; tables.len()];
+        self.decode_into(tables, &mut out)?;
+        Ok(out)
+    }
+
+    /// Ends the stream, checking it was used up exactly.
+    pub fn finish(self) -> Result<()> {
+        if !self.ans.is_empty() {
+            return Err(EntropyError::CorruptStream("data left over after the last symbol".into()));
+        }
+        Ok(())
     }
 }

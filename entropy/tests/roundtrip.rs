@@ -176,3 +176,23 @@ fn scale_bins_pick_the_largest_scale_not_above() {
         assert_eq!(usize::from(scales.bin((s * 1.0001) as f32)), i);
     }
 }
+
+/// A stream read in parts (a checkerboard slice: anchors, then the rest) gives the symbols a
+/// one-shot decode gives, and `finish` holds it to the same exactness: a stream not used up
+/// is an error.
+#[test]
+fn a_stream_decodes_in_parts() {
+    let scales = ScaleTable::default();
+    let coder = TableSet::gaussian(&scales).expect("tables");
+    let (symbols, bins) = gaussian_symbols(5_000, 7, &scales);
+    let bytes = coder.encode(&symbols, &bins).expect("encode");
+    let mut stream = coder.stream(&bytes).expect("stream");
+    let mut parts = stream.decode(&bins[..1_234]).expect("first part");
+    parts.extend(stream.decode(&bins[1_234..]).expect("second part"));
+    stream.finish().expect("used up");
+    assert_eq!(parts, symbols);
+
+    let mut short = coder.stream(&bytes).expect("stream");
+    short.decode(&bins[..1_234]).expect("first part");
+    assert!(matches!(short.finish(), Err(EntropyError::CorruptStream(_))), "half a stream left");
+}

@@ -15,6 +15,7 @@ fn tiny() -> ModelConfig {
         slices: vec![4, 4, 8],
         context_hidden: 8,
         synthesis_blocks: vec![],
+        checkerboard: false,
     }
 }
 
@@ -51,15 +52,32 @@ impl burn::module::ModuleVisitor for CountParams<'_> {
     }
 }
 
-#[test]
-fn decoding_reproduces_the_encoders_latents() {
-    let device = Device::flex();
-    let model = ImageModel::new(&tiny(), &device);
+/// A model of `config` whose checkerboard networks (zero at their start) are randomised, so
+/// that the second pass really depends on the first.
+fn model_with_live_context(config: &ModelConfig, device: &Device) -> ImageModel {
+    struct Randomise;
+    impl burn::module::ModuleMapper for Randomise {
+        fn map_float<const D: usize>(
+            &mut self,
+            param: burn::module::Param<Tensor<D>>,
+        ) -> burn::module::Param<Tensor<D>> {
+            param.map(|t| Tensor::random(t.dims(), Distribution::Uniform(-0.3, 0.3), &t.device()))
+        }
+    }
+    let mut model = ImageModel::new(config, device);
+    model.slice_spatial = model.slice_spatial.map(&mut Randomise);
+    model
+}
+
+/// Codes a random image with `model` and decodes it from the bytes alone, one stream per
+/// slice read in parts as the codec reads them; checks every symbol, scale bin and pixel.
+fn round_trip(model: &ImageModel, device: &Device) {
+    use lic_models::net::Part;
     let scales = ScaleTable::default();
     let coder = TableSet::gaussian(&scales).expect("tables");
     let z_coder = TableSet::new(model.z_distributions().expect("z tables")).expect("z coder");
-    let exact = lic_models::net::ExactParams::new(&model).expect("exact path");
-    let q = model.quantise(&exact, image(&device, 128, 64), 2.25, &scales);
+    let exact = lic_models::net::ExactParams::new(model).expect("exact path");
+    let q = model.quantise(&exact, image(device, 128, 64), 2.25, &scales);
     let z_bytes = z_coder.encode(&q.z_symbols, &q.z_tables).expect("z");
     let y_bytes: Vec<Vec<u8>> =
         q.y_symbols.iter().zip(&q.y_bins).map(|(s, b)| coder.encode(s, b).expect("y")).collect();
@@ -67,18 +85,153 @@ fn decoding_reproduces_the_encoders_latents() {
     // Decoder side: only the bytes.
     let z = z_coder.decode(&z_bytes, &z_table_indices(q.z_shape)).expect("z decode");
     assert_eq!(z, q.z_symbols);
-    let mut decoded = Vec::new();
+    let mut decoded: Vec<Vec<i32>> = vec![Vec::new(); q.y_symbols.len()];
+    let mut bins_seen: Vec<Vec<u16>> = vec![Vec::new(); q.y_symbols.len()];
+    let mut streams = Vec::new();
+    let mut parts = Vec::new();
     let x_hat = model
-        .decode_latents(&exact, &z, q.z_shape, 2.25, &device, |i, _mu, sigma| {
+        .decode_latents(&exact, &z, q.z_shape, 2.25, device, |i, part, _mu, sigma| {
             let bins: Vec<u16> = sigma.iter().map(|&s| scales.bin(s)).collect();
-            assert_eq!(bins, q.y_bins[i], "slice {i}: decoder derived other scale bins");
-            let symbols = coder.decode(&y_bytes[i], &bins).expect("y decode");
-            decoded.push(symbols.clone());
+            if part != Part::NonAnchors {
+                streams.push(coder.stream(&y_bytes[i]).expect("stream"));
+            }
+            let symbols = streams[i].decode(&bins).expect("y decode");
+            decoded[i].extend_from_slice(&symbols);
+            bins_seen[i].extend_from_slice(&bins);
+            parts.push(part);
             Ok::<_, ()>(symbols)
         })
         .expect("synthesis");
+    for s in streams {
+        s.finish().expect("every stream used up exactly");
+    }
+    assert_eq!(bins_seen, q.y_bins, "the decoder derived other scale bins");
     assert_eq!(decoded, q.y_symbols);
-    assert_eq!(x_hat.into_data(), model.reconstruct(q.latents, 2.25, &device).into_data());
+    assert_eq!(x_hat.into_data(), model.reconstruct(q.latents, 2.25, device).into_data());
+    let expected = if model.slice_spatial.is_empty() { 1 } else { 2 } * model.slices.len();
+    assert_eq!(parts.len(), expected, "{parts:?}");
+}
+
+#[test]
+fn decoding_reproduces_the_encoders_latents() {
+    let device = Device::flex();
+    round_trip(&ImageModel::new(&tiny(), &device), &device);
+}
+
+#[test]
+fn checkerboard_inter_frames_decode_to_the_encoders_latents() {
+    use lic_models::net::{ExactParams, Part, TemporalModel};
+    let device = Device::flex();
+    let config = ModelConfig { checkerboard: true, ..tiny() };
+    let model = model_with_live_context(&config, &device);
+    let mut temporal = TemporalModel::from_image(&model, &device);
+    assert_eq!(temporal.spatial.len(), config.slices.len(), "inter frames get their own networks");
+    // Different from the intra ones, so that using the wrong set would show.
+    temporal.spatial = model_with_live_context(&config, &device).slice_spatial;
+    let exact = ExactParams::new(&model).and_then(|e| e.with_temporal(&temporal)).expect("exact");
+    let scales = ScaleTable::default();
+    let coder = TableSet::gaussian(&scales).expect("tables");
+    let x = image(&device, 64, 128);
+    let first = model.quantise(&exact, x.clone(), 5.0, &scales);
+    let x_second = x + 0.01;
+    let second = model.quantise_with(&exact, x_second.clone(), 5.0, &scales, Some(&first.latents));
+    let bytes: Vec<Vec<u8>> =
+        second.y_symbols.iter().zip(&second.y_bins).map(|(s, b)| coder.encode(s, b).expect("y")).collect();
+    let mut streams = Vec::new();
+    let decoded = exact
+        .run_with(&second.z_symbols, second.z_shape, Some(&first.latents), |i, part, _mu, sigma| {
+            let bins: Vec<u16> = sigma.iter().map(|&s| scales.bin(s)).collect();
+            if part != Part::NonAnchors {
+                streams.push(coder.stream(&bytes[i]).expect("stream"));
+            }
+            streams[i].decode(&bins)
+        })
+        .expect("decode");
+    assert_eq!(decoded, second.latents);
+    // The same temporal model with the intra networks in its checkerboard codes otherwise:
+    // inter frames use their own.
+    let shared = ExactParams::new(&model)
+        .and_then(|e| e.with_temporal(&TemporalModel::from_image(&model, &device)))
+        .expect("exact");
+    let other = model.quantise_with(&shared, x_second, 5.0, &scales, Some(&first.latents));
+    assert_ne!(other.y_bins, second.y_bins);
+}
+
+#[test]
+fn checkerboard_decoding_reproduces_the_encoders_latents() {
+    let device = Device::flex();
+    round_trip(&model_with_live_context(&ModelConfig { checkerboard: true, ..tiny() }, &device), &device);
+}
+
+#[test]
+fn checkerboard_starts_as_the_channel_model_and_its_second_pass_sees_only_anchors() {
+    use burn::store::{ModuleSnapshot, SafetensorsStore};
+    use lic_models::net::{ExactParams, Part};
+    let device = Device::flex();
+    let base = ImageModel::new(&tiny(), &device);
+    let config = ModelConfig { checkerboard: true, ..tiny() };
+    // Grown from the base model: its spatial networks keep their (zero-ended) initialisation.
+    let mut grown = ImageModel::new(&config, &device);
+    let mut store = SafetensorsStore::from_bytes(None);
+    base.save_into(&mut store).expect("save");
+    let bytes = store.get_bytes().expect("bytes");
+    let applied =
+        grown.load_from(&mut SafetensorsStore::from_bytes(Some(bytes)).allow_partial(true)).expect("load");
+    assert!(applied.missing.iter().all(|(p, _)| p.starts_with("slice_spatial")), "{:?}", applied.missing);
+    let scales = ScaleTable::default();
+    let x = image(&device, 128, 64);
+    let a = base.quantise(&ExactParams::new(&base).expect("exact"), x.clone(), 3.0, &scales);
+    let b = grown.quantise(&ExactParams::new(&grown).expect("exact"), x.clone(), 3.0, &scales);
+    assert_eq!(a.latents, b.latents, "a fresh checkerboard must code as the channel model");
+    // Same symbols, reordered within each slice: anchors first.
+    for (i, (sa, sb)) in a.y_symbols.iter().zip(&b.y_symbols).enumerate() {
+        let shape = [base.slices[i], a.latents.shape[1], a.latents.shape[2]];
+        let order = [Part::Anchors.positions(shape), Part::NonAnchors.positions(shape)].concat();
+        let reordered: Vec<i32> = order.iter().map(|&k| sa[k]).collect();
+        assert_eq!(&reordered, sb, "slice {i}");
+    }
+
+    // Live spatial networks. In the codec's path, changing an anchor symbol of slice 0
+    // changes the parameters of its non-anchors (they see it) but not those of the anchors.
+    let live = model_with_live_context(&config, &device);
+    let exact = ExactParams::new(&live).expect("exact");
+    let q = live.quantise(&exact, x.clone(), 3.0, &scales);
+    let all: Vec<i32> = q.y_symbols.iter().flatten().copied().collect();
+    let params = |flip: bool| {
+        let (mut seen, mut at) = (Vec::new(), 0);
+        exact
+            .run(&q.z_symbols, q.z_shape, |i, part, mu, sigma| {
+                seen.push((mu.to_vec(), sigma.to_vec()));
+                let mut out = all[at..at + mu.len()].to_vec();
+                at += mu.len();
+                if flip && i == 0 && part == Part::Anchors {
+                    out[0] += 5;
+                }
+                Ok::<_, ()>(out)
+            })
+            .expect("run");
+        seen
+    };
+    let (plain, flipped) = (params(false), params(true));
+    assert_eq!(plain[0], flipped[0], "anchors of slice 0");
+    assert_ne!(plain[1], flipped[1], "the non-anchors of slice 0 see its anchors");
+
+    // In training's path, the non-anchors' parameters do not depend on the non-anchors'
+    // own values: moving every non-anchor latent leaves the second pass's scales as they were.
+    let y = live.analyse(x, 3.0);
+    let [_, m, h, w] = y.dims();
+    let rest = lic_models::net::anchor_mask(h, w, &device).neg().add_scalar(1.0);
+    let moved = y.clone() + rest.mul_scalar(7.0).repeat_dim(1, m);
+    let hyper = live.h_s.forward(live.h_a.forward(y.clone()).round());
+    let second_pass_scales = |y: Tensor<4>| {
+        let mut calls = Vec::new();
+        live.slice_loop(hyper.clone(), y, |r, sigma| {
+            calls.push(sigma.clone().into_data());
+            (r.clone().round(), sigma.ones_like())
+        });
+        calls[1].clone()
+    };
+    assert_eq!(second_pass_scales(y), second_pass_scales(moved));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor};
 use lic_codec::{Backend, Decoder, Encoder, Model};
-use lic_models::net::ExactParams;
+use lic_models::net::{ExactParams, Part};
 use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
 use sha2::{Digest, Sha256};
 
@@ -83,30 +83,44 @@ fn exact_path_matches_burn_networks() {
     let [zc, zh, zw] = q.z_shape;
     let z: Vec<f32> = q.z_symbols.iter().map(|&v| v as f32).collect();
     let z = Tensor::<1>::from_floats(z.as_slice(), &device).reshape([1, zc, zh, zw]);
-    // Burn's float path, slice by slice, fed the same symbols.
-    let hyper = m.net.h_s.forward(z);
-    let [_, _, h, w] = hyper.dims();
-    let mut decoded: Vec<Tensor<4>> = Vec::new();
-    let mut worst = 0f32;
-    let mut mus = Vec::new();
+    // The exact path's means, part by part, fed the encoder's symbols.
+    let mut exact_mus = Vec::new();
+    let mut replay = q.replay();
     let lat = exact
-        .run(&q.z_symbols, q.z_shape, |i, mu, _sigma| {
-            mus.push(mu.to_vec());
-            Ok::<_, std::convert::Infallible>(q.y_symbols[i].clone())
+        .run(&q.z_symbols, q.z_shape, |i, part, mu, sigma| {
+            exact_mus.push((i, part, mu.to_vec()));
+            replay(i, part, mu, sigma)
         })
         .unwrap_or_else(|e| match e {});
+    // Burn's float path, fed the same symbols, each slice's scattered back to [s][h][w]. With
+    // a zero latent, the residual it is asked to code is −μ.
+    let [m_ch, h, w] = lat.shape;
+    let mut full: Vec<Vec<f32>> = Vec::new();
     for (i, &s) in m.net.slices.iter().enumerate() {
-        let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
-        let params = m.net.slice_params[i].forward(ctx.clone());
-        let mu = params.narrow(1, 0, s);
-        let burn_mu: Vec<f32> = mu.clone().into_data().iter::<f32>().collect();
-        worst = burn_mu.iter().zip(&mus[i]).fold(worst, |w, (a, b)| w.max((a - b).abs()));
-        let sym: Vec<f32> = q.y_symbols[i].iter().map(|&v| v as f32).collect();
-        let y = Tensor::<1>::from_floats(sym.as_slice(), &device).reshape([1, s, h, w]) + mu;
-        let lrp = m.net.slice_lrp[i].forward(Tensor::cat(vec![ctx, y.clone()], 1));
-        decoded.push(y + lrp.tanh().mul_scalar(0.5));
+        let parts: Vec<Part> = exact_mus.iter().filter(|(j, _, _)| *j == i).map(|(_, p, _)| *p).collect();
+        let order: Vec<usize> = parts.iter().flat_map(|p| p.positions([s, h, w])).collect();
+        let mut v = vec![0f32; s * h * w];
+        for (&k, &sym) in order.iter().zip(&q.y_symbols[i]) {
+            v[k] = sym as f32;
+        }
+        full.push(v);
     }
-    let burn_y: Vec<f32> = Tensor::cat(decoded, 1).into_data().iter::<f32>().collect();
+    let mut calls = 0;
+    let mut burn_mus = Vec::new();
+    let (y_hat, _) =
+        m.net.slice_loop(m.net.h_s.forward(z), Tensor::zeros([1, m_ch, h, w], &device), |r, _| {
+            let (i, _, _) = exact_mus[calls];
+            calls += 1;
+            burn_mus.push(r.clone().neg().into_data().iter::<f32>().collect::<Vec<f32>>());
+            let s = m.net.slices[i];
+            (Tensor::<1>::from_floats(full[i].as_slice(), &device).reshape([1, s, h, w]), r.ones_like())
+        });
+    let mut worst = 0f32;
+    for ((i, part, mu), burn) in exact_mus.iter().zip(&burn_mus) {
+        let positions = part.positions([m.net.slices[*i], h, w]);
+        worst = positions.iter().zip(mu).fold(worst, |w, (&k, a)| w.max((a - burn[k]).abs()));
+    }
+    let burn_y: Vec<f32> = y_hat.into_data().iter::<f32>().collect();
     let worst_y = burn_y.iter().zip(&lat.y_hat).fold(0f32, |w, (a, b)| w.max((a - b).abs()));
     assert!(worst < 1e-3 && worst_y < 1e-3, "exact vs Burn: μ off by {worst}, ŷ off by {worst_y}");
 }

@@ -75,6 +75,17 @@ fn resumed_training_matches_uninterrupted_training() {
     assert!(a == b, "resumed run diverged from the uninterrupted one");
     let log = std::fs::read_to_string(dir.path().join("resumed").join("train.csv")).expect("log");
     assert_eq!(log.lines().count(), 1 + 3, "{log}");
+    // Started over, a run logs its own steps only.
+    let restarted = write_config(dir.path(), &dir.path().join("restarted"), &data);
+    lic().args(["train", "--config"]).arg(&restarted).args(["--max-steps", "2"]).assert().success();
+    lic()
+        .args(["train", "--config"])
+        .arg(&restarted)
+        .args(["--max-steps", "1", "--restart"])
+        .assert()
+        .success();
+    let log = std::fs::read_to_string(dir.path().join("restarted").join("train.csv")).expect("log");
+    assert_eq!(log.lines().count(), 1 + 1, "{log}");
 
     // Export makes a loadable model that codes an image.
     let exported = dir.path().join("tiny.safetensors");
@@ -228,4 +239,26 @@ fn partial_training_leaves_the_frozen_side_untouched() {
         }
     }
     assert!(shipped.iter().any(|(name, bytes)| encoder_side(name) && tuned.get(name) != Some(bytes)));
+
+    // The context model grows a checkerboard and trains alone: transforms, hyperprior, latent
+    // residual prediction and gains stay, so temporal networks trained on them stay valid.
+    let config = write_config_with(
+        dir.path(),
+        &dir.path().join("context"),
+        &data,
+        &format!("{from}train_only = \"context\"\ninit_fresh = [\"slice_spatial\"]"),
+    );
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("context_hidden = 8", "context_hidden = 8\ncheckerboard = true"))
+        .expect("config");
+    lic().args(["train", "--config"]).arg(&config).args(["--max-steps", "2"]).assert().success();
+    let tuned = tensors(&export(dir.path(), &config, "context.safetensors"));
+    let context = |name: &str| name.starts_with("slice_params.") || name.starts_with("slice_spatial.");
+    for (name, bytes) in &shipped {
+        if !context(name) {
+            assert!(tuned.get(name) == Some(bytes), "{name} changed in a context-only run");
+        }
+    }
+    assert!(shipped.iter().any(|(name, bytes)| context(name) && tuned.get(name) != Some(bytes)));
+    assert!(tuned.keys().any(|name| name.starts_with("slice_spatial.")), "no spatial network in the file");
 }

@@ -220,8 +220,37 @@ pub struct ExactParams {
     h_s: ExactStack,
     slice_params: Vec<ExactStack>,
     slice_lrp: Vec<ExactStack>,
+    slice_spatial: Vec<ExactStack>,
     temporal: Option<Vec<(ExactStack, Layer)>>,
+    temporal_spatial: Vec<ExactStack>,
     slices: Vec<usize>,
+}
+
+/// Which positions of a slice one call for symbols covers. Without a checkerboard context a
+/// slice is one part; with it, an intra slice is two, coded in this order: the anchors, then
+/// the rest (whose means and scales depend on the decoded anchors). Symbols, means and scales
+/// of a part are in `[C][H][W]` order restricted to its positions ([`Part::positions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Every position of the slice.
+    Whole,
+    /// The checkerboard's anchors, `(row + col)` even.
+    Anchors,
+    /// The other half.
+    NonAnchors,
+}
+
+impl Part {
+    /// Indices into a `[s][h][w]` slice (`[C][H][W]` order) of this part's positions, in
+    /// coding order.
+    pub fn positions(self, [s, h, w]: [usize; 3]) -> Vec<usize> {
+        let keep = |p: usize| match self {
+            Part::Whole => true,
+            Part::Anchors => (p / w + p % w) % 2 == 0,
+            Part::NonAnchors => (p / w + p % w) % 2 == 1,
+        };
+        (0..s).flat_map(|c| (0..h * w).filter(move |&p| keep(p)).map(move |p| c * h * w + p)).collect()
+    }
 }
 
 /// What the path produced for one image.
@@ -240,7 +269,9 @@ impl ExactParams {
             h_s: ExactStack::new(&net.h_s)?,
             slice_params: net.slice_params.iter().map(ExactStack::new).collect::<Result<_, _>>()?,
             slice_lrp: net.slice_lrp.iter().map(ExactStack::new).collect::<Result<_, _>>()?,
+            slice_spatial: net.slice_spatial.iter().map(ExactStack::new).collect::<Result<_, _>>()?,
             temporal: None,
+            temporal_spatial: Vec::new(),
             slices: net.slices.clone(),
         })
     }
@@ -260,6 +291,14 @@ impl ExactParams {
             .zip(&t.skip)
             .map(|(s, k)| Ok((ExactStack::new(s)?, Layer::conv(k)?)))
             .collect::<Result<_, String>>()?;
+        if t.spatial.len() != self.slice_spatial.len() {
+            return Err(format!(
+                "{} temporal checkerboard networks for {} intra ones",
+                t.spatial.len(),
+                self.slice_spatial.len()
+            ));
+        }
+        self.temporal_spatial = t.spatial.iter().map(ExactStack::new).collect::<Result<_, _>>()?;
         self.temporal = Some(nets);
         Ok(self)
     }
@@ -269,15 +308,15 @@ impl ExactParams {
         self.temporal.is_some()
     }
 
-    /// From `ẑ` (`[C][h][w]` integers), slice by slice: computes each slice's means and
-    /// scales (both `[s][H][W]`, scales already floored at [`SCALE_MIN`]), asks `symbols`
-    /// for the slice's rounded residuals `round(y − μ)` (from the latent when encoding, from
-    /// the bitstream when decoding), and returns `ŷ`.
+    /// From `ẑ` (`[C][h][w]` integers), slice by slice and part by part ([`Part`]):
+    /// computes the means and scales of a part (scales already floored at [`SCALE_MIN`]),
+    /// asks `symbols(slice, part, μ, σ)` for its rounded residuals `round(y − μ)` (from the
+    /// latent when encoding, from the bitstream when decoding), and returns `ŷ`.
     pub fn run<E>(
         &self,
         z_hat: &[i32],
         z_shape: [usize; 3],
-        symbols: impl FnMut(usize, &[f32], &[f32]) -> Result<Vec<i32>, E>,
+        symbols: impl FnMut(usize, Part, &[f32], &[f32]) -> Result<Vec<i32>, E>,
     ) -> Result<Latents, E> {
         self.run_with(z_hat, z_shape, None, symbols)
     }
@@ -291,7 +330,7 @@ impl ExactParams {
         z_hat: &[i32],
         z_shape: [usize; 3],
         prev: Option<&Latents>,
-        mut symbols: impl FnMut(usize, &[f32], &[f32]) -> Result<Vec<i32>, E>,
+        mut symbols: impl FnMut(usize, Part, &[f32], &[f32]) -> Result<Vec<i32>, E>,
     ) -> Result<Latents, E> {
         let [zc, zh, zw] = z_shape;
         let z: Vec<f32> = z_hat.iter().map(|&v| v as f32).collect();
@@ -321,11 +360,41 @@ impl ExactParams {
                 }
                 None => self.slice_params[i].forward(&ctx),
             };
-            let mu = params.to_chw(0, s);
-            let sigma: Vec<f32> =
-                params.to_chw(s, s).into_iter().map(|v| v.abs().max(SCALE_MIN as f32)).collect();
-            let q = symbols(i, &mu, &sigma)?;
-            let y: Vec<f32> = q.iter().zip(&mu).map(|(&q, &m)| q as f32 + m).collect();
+            // Inter frames have checkerboard networks of their own.
+            let spatial = if inter.is_some() { &self.temporal_spatial } else { &self.slice_spatial }.get(i);
+            let y = match spatial {
+                None => {
+                    let (mu, sigma) = mean_scale(&params, s);
+                    let q = symbols(i, Part::Whole, &mu, &sigma)?;
+                    q.iter().zip(&mu).map(|(&q, &m)| q as f32 + m).collect::<Vec<f32>>()
+                }
+                Some(spatial) => {
+                    let shape = [s, h, w];
+                    let (anchors, rest) = (Part::Anchors.positions(shape), Part::NonAnchors.positions(shape));
+                    let (mu, sigma) = mean_scale(&params, s);
+                    let q_a = symbols(i, Part::Anchors, &pick(&mu, &anchors), &pick(&sigma, &anchors))?;
+                    let mut known = vec![0f32; s * h * w];
+                    for (&k, &q) in anchors.iter().zip(&q_a) {
+                        known[k] = q as f32;
+                    }
+                    let input = Feature::concat(&[&params, &Feature::from_chw(&known, s, h, w)]);
+                    let mut second = params.clone();
+                    // Fixed order: the first pass's parameters, then the correction, added.
+                    for (a, b) in second.data.iter_mut().zip(&spatial.forward(&input).data) {
+                        *a += b;
+                    }
+                    let (mu_n, sigma_n) = mean_scale(&second, s);
+                    let q_n = symbols(i, Part::NonAnchors, &pick(&mu_n, &rest), &pick(&sigma_n, &rest))?;
+                    let mut y = vec![0f32; s * h * w];
+                    for (&k, &q) in anchors.iter().zip(&q_a) {
+                        y[k] = q as f32 + mu[k];
+                    }
+                    for (&k, &q) in rest.iter().zip(&q_n) {
+                        y[k] = q as f32 + mu_n[k];
+                    }
+                    y
+                }
+            };
             let y = Feature::from_chw(&y, s, h, w);
             let lrp = self.slice_lrp[i].forward(&Feature::concat(&[&ctx, &y]));
             let data = y.data.iter().zip(&lrp.data).map(|(&v, &r)| v + 0.5 * libm::tanhf(r)).collect();
@@ -334,4 +403,16 @@ impl ExactParams {
         let all = Feature::concat(&decoded.iter().collect::<Vec<_>>());
         Ok(Latents { y_hat: all.to_chw(0, m), shape: [m, h, w] })
     }
+}
+
+/// Means and scales of a parameter map's `2s` channels, `[s][H][W]` each, the scales floored
+/// at [`SCALE_MIN`].
+fn mean_scale(params: &Feature, s: usize) -> (Vec<f32>, Vec<f32>) {
+    let sigma = params.to_chw(s, s).into_iter().map(|v| v.abs().max(SCALE_MIN as f32)).collect();
+    (params.to_chw(0, s), sigma)
+}
+
+/// `values` at `positions`.
+fn pick(values: &[f32], positions: &[usize]) -> Vec<f32> {
+    positions.iter().map(|&k| values[k]).collect()
 }

@@ -38,6 +38,12 @@ pub struct ModelConfig {
     /// identity, so a trained model can grow them and fine-tune (see [`ResBlock`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub synthesis_blocks: Vec<usize>,
+    /// Checkerboard spatial context inside each slice (He et al. 2021, as in ELIC): each
+    /// slice is coded in two passes, the anchors (`(row + col)` even) from the channel
+    /// context alone, then the other half with parameters refined from the decoded anchors
+    /// around them (see [`ImageModel::slice_spatial`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checkerboard: bool,
 }
 
 impl ModelConfig {
@@ -72,6 +78,25 @@ fn deconv(cin: usize, cout: usize, k: usize, stride: usize, device: &Device) -> 
         .with_padding([k / 2, k / 2])
         .with_padding_out([stride - 1, stride - 1])
         .init(device)
+}
+
+/// A convolution whose weights and bias start at zero: the last layer of a branch added to a
+/// trained model, so that the grown model starts as the trained one.
+fn zero_conv(cin: usize, cout: usize, k: usize, device: &Device) -> Conv2d {
+    let mut c = conv(cin, cout, k, 1, device);
+    c.weight = c.weight.map(|w| w.zeros_like());
+    c.bias = c.bias.map(|b| b.map(|b| b.zeros_like()));
+    c
+}
+
+/// A checkerboard's spatial network for a slice of `s` channels: (first-pass mean and scale,
+/// anchor residuals) → a correction of the mean and scale. Two 3×3 layers, so each
+/// non-anchor sees the twelve anchors of its 5×5 window; the last starts at zero.
+pub(crate) fn spatial_stack(s: usize, hidden: usize, device: &Device) -> Stack {
+    Stack {
+        convs: vec![conv(3 * s, hidden, 3, 1, device), zero_conv(hidden, 2 * s, 3, device)],
+        deconvs: vec![],
+    }
 }
 
 /// Analysis transform `g_a`: image → latent, 16× down-sampled.
@@ -116,10 +141,7 @@ pub struct ResBlock {
 
 impl ResBlock {
     fn new(channels: usize, device: &Device) -> Self {
-        let mut second = conv(channels, channels, 3, 1, device);
-        second.weight = second.weight.map(|w| w.zeros_like());
-        second.bias = second.bias.map(|b| b.map(|b| b.zeros_like()));
-        Self { convs: vec![conv(channels, channels, 3, 1, device), second] }
+        Self { convs: vec![conv(channels, channels, 3, 1, device), zero_conv(channels, channels, 3, device)] }
     }
 
     /// Same shape in and out.
@@ -231,6 +253,11 @@ pub struct ImageModel {
     pub slice_params: Vec<Stack>,
     /// Per slice: (hyper features, decoded slices up to it) → latent residual prediction.
     pub slice_lrp: Vec<Stack>,
+    /// Per slice, with a checkerboard context (else empty): (the slice's first-pass mean and
+    /// scale, its decoded anchor residuals) → a correction of the mean and scale of the
+    /// non-anchor half. Its last layer starts at zero, so a model grown with it codes exactly
+    /// as before until training moves it.
+    pub slice_spatial: Vec<Stack>,
     /// Factorized prior of `z`.
     pub prior: FactorizedPrior,
     /// Per-quality gains on `y` (`[Q, M]`, stored as logs so they stay positive).
@@ -259,6 +286,7 @@ impl ImageModel {
         };
         let mut slice_params = Vec::new();
         let mut slice_lrp = Vec::new();
+        let mut slice_spatial = Vec::new();
         let mut before = 0;
         let hidden = c.context_hidden;
         for &s in &c.slices {
@@ -270,6 +298,9 @@ impl ImageModel {
                 convs: vec![conv(c.m + before + s, hidden, 3, 1, device), conv(hidden, s, 3, 1, device)],
                 deconvs: vec![],
             });
+            if c.checkerboard {
+                slice_spatial.push(spatial_stack(s, hidden, device));
+            }
             before += s;
         }
         // Start with gains spread around 1 so the ladder is ordered from the first step:
@@ -285,6 +316,7 @@ impl ImageModel {
             h_s,
             slice_params,
             slice_lrp,
+            slice_spatial,
             prior: FactorizedPrior::new(c.z_channels, device),
             log_gain: Param::from_tensor(log_gain),
             log_inv_gain: Param::from_tensor(log_inv_gain),
@@ -360,8 +392,8 @@ impl ImageModel {
         for (i, &s) in self.slices.iter().enumerate() {
             let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
             let params = self.slice_params[i].forward(ctx.clone());
-            let mu = params.clone().narrow(1, 0, s);
-            let (q, likelihood) = code(y.clone().narrow(1, start, s) - mu.clone(), params.narrow(1, s, s));
+            let y_i = y.clone().narrow(1, start, s);
+            let (q, mu, likelihood) = code_slice(params, y_i, self.slice_spatial.get(i), &mut code);
             likelihoods.push(likelihood);
             decoded.push(self.predict_residual(i, ctx, q + mu));
             start += s;
@@ -377,6 +409,40 @@ impl ImageModel {
     }
 }
 
+/// Codes one slice `y_i` (`[B, s, h, w]`) from its first-pass parameters `params` (`2s`
+/// channels: means, then scales) with `code(y_i − μ, σ)` (which returns the quantised residual
+/// and its likelihood), in one pass, or with a checkerboard's `spatial` network in two: every
+/// position is coded with the first pass's parameters, then again with those corrected from
+/// the anchors' quantised residuals, and the mask keeps each position from the pass the codec
+/// codes it in (anchors from the first). Returns the quantised residuals, the means they are
+/// residuals around, and their likelihoods. Shared by the intra slice loop and the temporal
+/// model, whose inter frames have spatial networks of their own.
+pub fn code_slice(
+    params: Tensor<4>,
+    y_i: Tensor<4>,
+    spatial: Option<&Stack>,
+    code: &mut impl FnMut(Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
+) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+    let [_, s, h, w] = y_i.dims();
+    let mu = params.clone().narrow(1, 0, s);
+    let (q, likelihood) = code(y_i.clone() - mu.clone(), params.clone().narrow(1, s, s));
+    let Some(spatial) = spatial else { return (q, mu, likelihood) };
+    let anchor = anchor_mask(h, w, &y_i.device());
+    let known = q.clone() * anchor.clone();
+    let params = params.clone() + spatial.forward(Tensor::cat(vec![params, known], 1));
+    let mu_n = params.clone().narrow(1, 0, s);
+    let (q_n, l_n) = code(y_i - mu_n.clone(), params.narrow(1, s, s));
+    let rest = anchor.clone().neg().add_scalar(1.0);
+    let pick = |a: Tensor<4>, b: Tensor<4>| a * anchor.clone() + b * rest.clone();
+    (pick(q, q_n), pick(mu, mu_n), pick(likelihood, l_n))
+}
+
+/// `[1, 1, h, w]`: 1 at the checkerboard's anchors (`(row + col)` even), 0 elsewhere.
+pub fn anchor_mask(h: usize, w: usize, device: &Device) -> Tensor<4> {
+    let data: Vec<f32> = (0..h * w).map(|p| f32::from(u8::from((p / w + p % w) % 2 == 0))).collect();
+    Tensor::<4>::from_data(TensorData::new(data, [1, 1, h, w]), device)
+}
+
 /// `x + U(−½, ½)`.
 fn add_uniform_noise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let noise = Tensor::<D>::random(x.dims(), Distribution::Uniform(-0.5, 0.5), &x.device());
@@ -384,7 +450,7 @@ fn add_uniform_noise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 /// Rounds in the forward pass, identity in the backward pass.
-pub(crate) fn ste_round<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+pub fn ste_round<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     x.clone() + (x.clone().round() - x).detach()
 }
 
@@ -413,13 +479,30 @@ pub struct Quantised {
     pub z_tables: Vec<u16>,
     /// Shape `[C, H, W]` of `z`.
     pub z_shape: [usize; 3],
-    /// Per slice: `round(y − μ)` in C, H, W order.
+    /// Per slice: `round(y − μ)` in coding order: C, H, W order within each of the slice's
+    /// parts, the parts in turn ([`super::exact::Part`]).
     pub y_symbols: Vec<Vec<i32>>,
     /// Per slice: the scale bin of each symbol.
     pub y_bins: Vec<Vec<u16>>,
     /// Rate the continuous model assigns to the quantised latents, in bits (what training
     /// optimises; the real coded size differs by table and scale-bin quantisation).
     pub estimated_bits: f64,
+}
+
+impl Quantised {
+    /// A `symbols` callback for [`ExactParams::run`] that hands back these symbols part by
+    /// part, in the order the path asks for them: what a decoder reads from the file.
+    pub fn replay(
+        &self,
+    ) -> impl FnMut(usize, super::exact::Part, &[f32], &[f32]) -> Result<Vec<i32>, std::convert::Infallible> + '_
+    {
+        let mut at = vec![0; self.y_symbols.len()];
+        move |i, _part, mu, _sigma| {
+            let n = mu.len();
+            at[i] += n;
+            Ok(self.y_symbols[i][at[i] - n..at[i]].to_vec())
+        }
+    }
 }
 
 /// Table index (channel) of each element of a `[C, H, W]` hyper-latent, in C, H, W order.
@@ -431,8 +514,9 @@ pub fn z_table_indices(shape: [usize; 3]) -> Vec<u16> {
 impl ImageModel {
     /// The decoder half shared by encoder and decoder: from `ẑ`, the exact entropy-parameter
     /// path decodes `ŷ` slice by slice, then `g_s` reconstructs the image on this model's
-    /// device. `slice_symbols(i, μ, σ)` returns the rounded residual `round(y_i − μ_i)` of
-    /// slice `i` (`[s][h][w]`), from the latent (encoder) or the bitstream (decoder).
+    /// device. `slice_symbols(i, part, μ, σ)` returns the rounded residuals `round(y_i − μ_i)`
+    /// of that part of slice `i` ([`super::exact::Part`]), from the latent (encoder) or the
+    /// bitstream (decoder).
     pub fn decode_latents<E>(
         &self,
         exact: &ExactParams,
@@ -440,7 +524,7 @@ impl ImageModel {
         z_shape: [usize; 3],
         quality: f64,
         device: &Device,
-        slice_symbols: impl FnMut(usize, &[f32], &[f32]) -> Result<Vec<i32>, E>,
+        slice_symbols: impl FnMut(usize, super::exact::Part, &[f32], &[f32]) -> Result<Vec<i32>, E>,
     ) -> Result<Tensor<4>, E> {
         let latents = exact.run(z_hat, z_shape, slice_symbols)?;
         Ok(self.reconstruct(latents, quality, device))
@@ -504,18 +588,25 @@ impl ImageModel {
             self.prior.likelihood(z_hat).log().sum().into_scalar::<f32>() as f64 / -std::f64::consts::LN_2;
         let mut estimated_bits = z_bits;
         let y_values: Vec<f32> = y.into_data().iter::<f32>().collect();
-        let (mut y_symbols, mut y_bins) = (Vec::new(), Vec::new());
-        let mut start = 0;
+        // Each slice's symbols and bins in coding order: its parts one after the other.
+        let (mut y_symbols, mut y_bins) =
+            (vec![Vec::new(); self.slices.len()], vec![Vec::new(); self.slices.len()]);
+        let starts: Vec<usize> =
+            self.slices.iter().scan(0, |at, &s| Some(std::mem::replace(at, *at + s))).collect();
         let z_shape = [zc, zh, zw];
         let latents = exact
-            .run_with(&z_symbols, z_shape, prev, |i, mu, sigma| {
-                let n = self.slices[i] * yh * yw;
-                let ys = &y_values[start..start + n];
-                start += n;
-                let q: Vec<i32> = ys.iter().zip(mu).map(|(&y, &m)| (y - m).round() as i32).collect();
+            .run_with(&z_symbols, z_shape, prev, |i, part, mu, sigma| {
+                let shape = [self.slices[i], yh, yw];
+                let offset = starts[i] * yh * yw;
+                let q: Vec<i32> = part
+                    .positions(shape)
+                    .iter()
+                    .zip(mu)
+                    .map(|(&k, &m)| (y_values[offset + k] - m).round() as i32)
+                    .collect();
                 estimated_bits += gaussian_bits(&q, sigma);
-                y_bins.push(sigma.iter().map(|&v| scales.bin(v)).collect());
-                y_symbols.push(q.clone());
+                y_bins[i].extend(sigma.iter().map(|&v| scales.bin(v)));
+                y_symbols[i].extend_from_slice(&q);
                 Ok::<_, std::convert::Infallible>(q)
             })
             .unwrap_or_else(|e| match e {});

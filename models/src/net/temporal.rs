@@ -16,7 +16,9 @@ use burn::module::{Module, Param};
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::model::{ImageModel, ModelConfig, Stack, conv, gaussian_likelihood};
+use super::model::{
+    ImageModel, ModelConfig, Stack, code_slice, conv, gaussian_likelihood, spatial_stack, ste_round,
+};
 
 /// Per-slice parameter networks conditioned on the previous frame.
 #[derive(Module, Debug)]
@@ -27,6 +29,10 @@ pub struct TemporalModel {
     /// still, the mean is the previous latent itself: a direct linear path learns that in a
     /// few hundred steps, where routing it through the ReLU network would take thousands.
     pub skip: Vec<Conv2d>,
+    /// Per slice, with a checkerboard image model (else empty): the inter frames' own
+    /// checkerboard networks, started from the image model's (their inputs, a mean and scale
+    /// and the anchors' residuals, mean the same here, but inter residuals are smaller).
+    pub spatial: Vec<Stack>,
 }
 
 impl TemporalModel {
@@ -50,7 +56,12 @@ impl TemporalModel {
             })
             .collect();
         let skip = c.slices.iter().map(|&s| conv(c.m, 2 * s, 1, 1, device)).collect();
-        Self { slice_params, skip }
+        let spatial = if c.checkerboard {
+            c.slices.iter().map(|&s| spatial_stack(s, c.context_hidden, device)).collect()
+        } else {
+            Vec::new()
+        };
+        Self { slice_params, skip, spatial }
     }
 
     /// The image model's slice networks widened with zero-weight `ŷ_{t−1}` inputs (inserted
@@ -109,7 +120,7 @@ impl TemporalModel {
                 c
             })
             .collect();
-        Self { slice_params, skip }
+        Self { slice_params, skip, spatial: net.slice_spatial.clone().fork(device) }
     }
 
     /// Training-time likelihood of a frame's latent `y` (gains applied, `[B, M, h, w]`) given
@@ -129,9 +140,14 @@ impl TemporalModel {
             }
             let params =
                 self.slice_params[i].forward(Tensor::cat(ctx, 1)) + self.skip[i].forward(prev.clone());
-            let mu = params.clone().narrow(1, 0, s);
-            let sigma = params.narrow(1, s, s);
-            out.push(gaussian_likelihood(y_noisy.clone().narrow(1, start, s), mu, sigma));
+            // The noisy residual stands in for the quantised one, the checkerboard's too.
+            let mut code = |r: Tensor<4>, sigma| {
+                let zeros = Tensor::zeros(r.dims(), &r.device());
+                (r.clone(), gaussian_likelihood(r, zeros, sigma))
+            };
+            let (_, _, likelihood) =
+                code_slice(params, y_noisy.clone().narrow(1, start, s), self.spatial.get(i), &mut code);
+            out.push(likelihood);
             start += s;
         }
         Tensor::cat(out, 1)
@@ -160,14 +176,14 @@ impl TemporalModel {
             let inputs = [vec![hyper.clone(), prev.clone()], decoded.clone()].concat();
             let params =
                 self.slice_params[i].forward(Tensor::cat(inputs, 1)) + self.skip[i].forward(prev.clone());
-            let mu = params.clone().narrow(1, 0, s);
-            let residual = y.clone().narrow(1, start, s) - mu.clone();
-            let q = residual.clone() + (residual.clone().round() - residual).detach();
-            out.push(gaussian_likelihood(
-                q.clone(),
-                Tensor::zeros(q.dims(), &q.device()),
-                params.narrow(1, s, s),
-            ));
+            let mut code = |residual: Tensor<4>, sigma| {
+                let q = ste_round(residual);
+                let zeros = Tensor::zeros(q.dims(), &q.device());
+                (q.clone(), gaussian_likelihood(q, zeros, sigma))
+            };
+            let (q, mu, likelihood) =
+                code_slice(params, y.clone().narrow(1, start, s), self.spatial.get(i), &mut code);
+            out.push(likelihood);
             let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
             decoded.push(decode(i, ctx, (q + mu).detach()).detach());
             start += s;

@@ -80,6 +80,10 @@ pub struct TrainConfig {
     /// `"encoder"`: only what the decoder never runs learns (`g_a`, `h_a`, the per-quality
     /// gains on `y`), on the rate–distortion loss of the codec's real rounding
     /// (`ImageModel::coded_rd`, as `--refine` optimises one image); the decoder is unchanged.
+    /// `"context"`: only the slice parameter networks and the checkerboard's spatial networks
+    /// learn, on the rate of the residuals the frozen transforms give, rounded as the codec
+    /// rounds them. The transforms, hyperprior, latent residual prediction and gains stay, so
+    /// the temporal networks trained on them stay valid.
     #[serde(default)]
     pub train_only: Option<String>,
     /// Keep an exponential moving average of the weights with this decay per step (e.g.
@@ -175,8 +179,11 @@ impl TrainConfig {
         if self.init_from.is_none() && (self.init_average || self.train_only.is_some()) {
             return Err("init_average and train_only need init_from".into());
         }
-        if self.train_only.as_deref().is_some_and(|t| t != "synthesis" && t != "encoder") {
-            return Err(format!("train_only = {:?}: \"synthesis\" or \"encoder\"", self.train_only));
+        if self.train_only.as_deref().is_some_and(|t| !["synthesis", "encoder", "context"].contains(&t)) {
+            return Err(format!(
+                "train_only = {:?}: \"synthesis\", \"encoder\" or \"context\"",
+                self.train_only
+            ));
         }
         Ok(())
     }
@@ -199,6 +206,11 @@ impl TrainConfig {
     /// Whether only the encoder side trains (`train_only = "encoder"`).
     pub fn encoder_only(&self) -> bool {
         self.train_only.as_deref() == Some("encoder")
+    }
+
+    /// Whether only the context model's parameter networks train (`train_only = "context"`).
+    pub fn context_only(&self) -> bool {
+        self.train_only.as_deref() == Some("context")
     }
 
     /// The largest crop the run ever takes (training images must be at least this large).
@@ -288,6 +300,7 @@ mod tests {
         let base = "init_from = \"runs/a\"\ninit_average = true\n";
         assert!(config(&format!("{base}train_only = \"synthesis\"")).validate().is_ok());
         assert!(config(&format!("{base}train_only = \"encoder\"")).validate().is_ok());
+        assert!(config(&format!("{base}train_only = \"context\"")).validate().is_ok());
         assert!(config(&format!("{base}train_only = \"g_a\"")).validate().is_err());
     }
 }

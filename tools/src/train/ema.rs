@@ -73,6 +73,7 @@ mod tests {
             slices: vec![8, 8],
             context_hidden: 8,
             synthesis_blocks: vec![],
+            checkerboard: false,
         };
         let device = Device::flex();
         let a = ImageModel::new(&config, &device);

@@ -106,6 +106,26 @@ fn to_bits<const D: usize>(likelihood: burn::tensor::Tensor<D>) -> burn::tensor:
     likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2)
 }
 
+/// The frozen encoder side of a partial step, run without gradients on `plain`: the batch
+/// there, its latent `y` (gains of `quality` applied), the hyper features of `round(z)`, and
+/// the bits of `round(z)`.
+struct FrozenEncoder {
+    x: burn::tensor::Tensor<4>,
+    y: burn::tensor::Tensor<4>,
+    hyper: burn::tensor::Tensor<4>,
+    z_bits: burn::tensor::Tensor<1>,
+}
+
+impl FrozenEncoder {
+    fn run(frozen: &ImageModel, x: &burn::tensor::Tensor<4>, quality: f64, plain: &Device) -> Self {
+        let x = burn::tensor::Tensor::<4>::from_data(x.to_data(), plain);
+        let y = frozen.analyse(x.clone(), quality);
+        let z_hat = frozen.h_a.forward(y.clone()).round();
+        let z_bits = to_bits(frozen.prior.likelihood(z_hat.clone()));
+        Self { x, y, hyper: frozen.h_s.forward(z_hat), z_bits }
+    }
+}
+
 /// Loss, bpp and MSE of a step that trains only the synthesis (`train_only = "synthesis"`).
 /// The encoder, hyperprior and context model run without gradients on `plain` and code the
 /// batch as the codec does (`z` and every slice residual rounded, latent residual prediction
@@ -122,11 +142,9 @@ fn synthesis_loss(
     use burn::tensor::Tensor;
     let device = x.device();
     let frozen = model.valid();
-    let y = frozen.analyse(Tensor::<4>::from_data(x.to_data(), plain), quality);
-    let z_hat = frozen.h_a.forward(y.clone()).round();
-    let z_bits = to_bits(frozen.prior.likelihood(z_hat.clone()));
-    let (y_hat, y_likelihood) = frozen.code_latent(frozen.h_s.forward(z_hat), y);
-    let bpp = (to_bits(y_likelihood) + z_bits).div_scalar(pixels);
+    let f = FrozenEncoder::run(&frozen, &x, quality, plain);
+    let (y_hat, y_likelihood) = frozen.code_latent(f.hyper, f.y);
+    let bpp = (to_bits(y_likelihood) + f.z_bits).div_scalar(pixels);
     let (_, inv_gain) = model.gains(quality);
     let x_hat = model.g_s.forward(Tensor::<4>::from_data(y_hat.into_data(), &device) * inv_gain);
     let mse = (x_hat - x).powi_scalar(2).mean();
@@ -134,22 +152,67 @@ fn synthesis_loss(
     (loss, Tensor::<1>::from_data(bpp.into_data(), &device), mse)
 }
 
-/// The model set up to train one side only (`train_only`): with `encoder`, `g_a`, `h_a` and
-/// the gains on `y`; otherwise `g_s` and the inverse gains. The entropy model (`h_s`, the
-/// slice networks, the prior) is the decoder's and stays frozen either way. Freezing also
-/// keeps `gains()` from building a graph for the unused side's gains that no backward pass
-/// would free (each step's would slow the next, as an undifferentiated graph does).
-fn train_one_side(mut model: ImageModel, encoder: bool) -> ImageModel {
+/// What a partial run (`train_only`) trains.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// `g_a`, `h_a` and the gains on `y`.
+    Encoder,
+    /// `g_s` and the inverse gains.
+    Synthesis,
+    /// The intra slice parameter networks and the checkerboard's spatial networks.
+    Context,
+}
+
+/// The model set up to train one part only (`train_only`); the prior is frozen in every
+/// case. Freezing also keeps `gains()` from building a graph for the frozen gains that no
+/// backward pass would free (each step's would slow the next, as an undifferentiated graph
+/// does).
+fn train_only(mut model: ImageModel, part: Part) -> ImageModel {
+    let encoder = part == Part::Encoder;
+    let context = part == Part::Context;
     model.g_a = model.g_a.set_require_grad(encoder);
     model.h_a = model.h_a.set_require_grad(encoder);
     model.log_gain = model.log_gain.set_require_grad(encoder);
-    model.g_s = model.g_s.set_require_grad(!encoder);
-    model.log_inv_gain = model.log_inv_gain.set_require_grad(!encoder);
+    model.g_s = model.g_s.set_require_grad(part == Part::Synthesis);
+    model.log_inv_gain = model.log_inv_gain.set_require_grad(part == Part::Synthesis);
     model.h_s = model.h_s.set_require_grad(false);
-    model.slice_params = model.slice_params.set_require_grad(false);
+    model.slice_params = model.slice_params.set_require_grad(context);
+    model.slice_spatial = model.slice_spatial.set_require_grad(context);
     model.slice_lrp = model.slice_lrp.set_require_grad(false);
     model.prior = model.prior.set_require_grad(false);
     model
+}
+
+/// Loss (= bpp), bpp and MSE of a step that trains only the context model's parameter
+/// networks (`train_only = "context"`). The frozen transforms and hyperprior run without
+/// gradients on `plain`; the slice networks code the latent with gradients, each residual
+/// rounded as the codec rounds it (straight through) and its rate the discretised Gaussian's
+/// at that integer, as the temporal model trains. The distortion is logged, not optimised:
+/// with straight-through rounding a mean moves the decoded latent with it and so gets no
+/// gradient from the distortion anyway.
+fn context_loss(
+    model: &ImageModel,
+    x: burn::tensor::Tensor<4>,
+    quality: f64,
+    pixels: f64,
+    plain: &Device,
+) -> (burn::tensor::Tensor<1>, burn::tensor::Tensor<1>, burn::tensor::Tensor<1>) {
+    use burn::tensor::Tensor;
+    let device = x.device();
+    let frozen = model.valid();
+    let f = FrozenEncoder::run(&frozen, &x, quality, plain);
+    let z_bits = f.z_bits.into_scalar::<f32>();
+    let on = |t: Tensor<4>| Tensor::<4>::from_data(t.into_data(), &device);
+    let (y_hat, y_likelihood) = model.slice_loop(on(f.hyper), on(f.y), |r, sigma| {
+        let q = lic_models::net::ste_round(r);
+        let zeros = Tensor::zeros(q.dims(), &q.device());
+        (q.clone(), lic_models::net::gaussian_likelihood(q, zeros, sigma))
+    });
+    let bpp = (to_bits(y_likelihood) + f64::from(z_bits)).div_scalar(pixels);
+    let (_, inv_gain) = frozen.gains(quality);
+    let x_hat = frozen.g_s.forward(Tensor::<4>::from_data(y_hat.into_data(), plain) * inv_gain);
+    let mse = (x_hat.clamp(0.0, 1.0) - f.x).powi_scalar(2).mean();
+    (bpp.clone(), bpp, Tensor::<1>::from_data(mse.into_data(), &device))
 }
 
 /// Runs (or resumes) a training run.
@@ -179,9 +242,6 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let (o, a, p) = checkpoint::load(&config.out, &mut model, optim, aux_optim)?;
         (optim, aux_optim, progress) = (o, a, p);
         eprintln!("resuming {} at step {}", config.out.display(), progress.step);
-        for log in ["train.csv", "validate.csv", "validate-ema.csv"] {
-            crate::io::truncate_log_after(&config.out.join(log), progress.step)?;
-        }
     } else {
         if checkpoint::exists(&config.out) {
             eprintln!("--restart: ignoring the checkpoint in {}", config.out.display());
@@ -195,6 +255,12 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
                 config.init_fresh
             );
         }
+    }
+
+    // Rows logged past the checkpoint (or, starting over, by an earlier run) would be
+    // logged again: drop them.
+    for log in ["train.csv", "validate.csv", "validate-ema.csv"] {
+        crate::io::truncate_log_after(&config.out.join(log), progress.step)?;
     }
 
     // The moving average (what the run ships), resumed from the checkpoint or started at the
@@ -252,10 +318,13 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         let quality = (level + 1) as f64;
         let pixels = (batch * patch * patch) as f64;
         let (loss, bpp, mse) = if config.synthesis_only() {
-            model = train_one_side(model, false);
+            model = train_only(model, Part::Synthesis);
             synthesis_loss(&model, x, quality, pixels, &plain)
+        } else if config.context_only() {
+            model = train_only(model, Part::Context);
+            context_loss(&model, x, quality, pixels, &plain)
         } else if config.encoder_only() {
-            model = train_one_side(model, true);
+            model = train_only(model, Part::Encoder);
             let (mse, bpp) = model.coded_rd(model.analyse(x.clone(), quality), &x, quality, (patch, patch));
             let loss = mse.clone().mul_scalar(lambda * 255.0 * 255.0) + bpp.clone();
             (loss, bpp, mse)

@@ -162,10 +162,11 @@ fn image_model(c: &TemporalConfig, device: &Device) -> Result<(ImageModel, Train
     }
     let mut net = ImageModel::new(&image.model, device);
     let p = checkpoint::load_shipped(&image.out, &mut net)?;
-    // A run that trained only the synthesis left every network the temporal model depends
-    // on (encoder, hyperprior, context model) exactly as its starting checkpoint had them, so
-    // the latents a temporal run was trained on are that checkpoint's: count its step.
-    let encoder_step = match (&image.init_from, image.synthesis_only()) {
+    // A run that trained only the synthesis, or only the intra slice parameter networks, left
+    // every network the temporal model depends on (encoder, hyperprior, latent residual
+    // prediction) exactly as its starting checkpoint had them, so the latents a temporal run
+    // was trained on are that checkpoint's: count its step.
+    let encoder_step = match (&image.init_from, image.synthesis_only() || image.context_only()) {
         (Some(from), true) => checkpoint::read_progress(&from.join("checkpoint.json"))?.step,
         _ => p.step,
     };
@@ -196,16 +197,26 @@ fn load(
     t: &mut TemporalModel,
     optim: ModuleOptimizer,
 ) -> Result<(ModuleOptimizer, TemporalProgress), String> {
-    let (m, o, j) = paths(dir);
-    let text = std::fs::read_to_string(&j).map_err(|e| format!("reading {}: {e}", j.display()))?;
-    let p: TemporalProgress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", j.display()))?;
-    let mut store = BurnpackStore::from_file(&m);
-    let applied = t.load_from(&mut store).map_err(|e| format!("loading {}: {e}", m.display()))?;
-    if !applied.errors.is_empty() || !applied.missing.is_empty() {
-        return Err(format!("{} does not fit the image model's config", m.display()));
-    }
+    let p = load_weights(dir, t, false)?;
+    let o = paths(dir).1;
     let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
     Ok((optim, p))
+}
+
+/// Loads the temporal weights saved in `dir` into `t`. With `grow`, the checkerboard
+/// networks may be missing from it (a run trained before the image model had them): they
+/// keep what `t` holds, the image model's. Every other weight must be there.
+fn load_weights(dir: &Path, t: &mut TemporalModel, grow: bool) -> Result<TemporalProgress, String> {
+    let (m, _, j) = paths(dir);
+    let text = std::fs::read_to_string(&j).map_err(|e| format!("reading {}: {e}", j.display()))?;
+    let p: TemporalProgress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", j.display()))?;
+    let mut store = BurnpackStore::from_file(&m).allow_partial(grow);
+    let applied = t.load_from(&mut store).map_err(|e| format!("loading {}: {e}", m.display()))?;
+    let missing = applied.missing.iter().filter(|(path, _)| !(grow && path.starts_with("spatial."))).count();
+    if !applied.errors.is_empty() || missing > 0 {
+        return Err(format!("{} does not fit the image model's config", m.display()));
+    }
+    Ok(p)
 }
 
 /// Exports image and temporal networks as one video-capable weights file.
@@ -274,10 +285,9 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
             ));
         }
         (optim, progress) = (o, p);
-        crate::io::truncate_log_after(&c.out.join("train.csv"), progress.progress.step)?;
         eprintln!("resuming {} at step {}", c.out.display(), progress.progress.step);
     } else if let Some(init) = &c.init_from {
-        let (_, p) = load(init, &mut temporal, super::adam().init())?;
+        let p = load_weights(init, &mut temporal, true)?;
         eprintln!(
             "starting from {} (step {}, trained against image step {})",
             init.display(),
@@ -285,6 +295,8 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
             p.image_step
         );
     }
+    // Rows logged past the checkpoint (or, starting over, by an earlier run): dropped.
+    crate::io::truncate_log_after(&c.out.join("train.csv"), progress.progress.step)?;
     let source = super::data::PatchSource::load(&folders, c.patch + 64)?;
     let motion = c.motion();
     std::fs::create_dir_all(&c.out).map_err(|e| format!("cannot create {}: {e}", c.out.display()))?;
@@ -335,10 +347,9 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
         } else {
             let zero = Tensor::<4>::zeros(y.dims(), &plain);
             let intra_likelihood = intra.likelihood(&net.slices, hyper.clone(), zero, y.clone());
-            (
-                to_bits(intra_likelihood),
-                temporal.likelihood(&net.slices, move_ad(hyper), move_ad(y_prev.round()), move_ad(y)),
-            )
+            let likelihood =
+                temporal.likelihood(&net.slices, move_ad(hyper), move_ad(y_prev.round()), move_ad(y));
+            (to_bits(intra_likelihood), likelihood)
         };
         let intra_bits = intra_bits.into_scalar::<f32>() as f64;
         let bpp = to_bits(likelihood).div_scalar(pixels);
