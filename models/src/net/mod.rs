@@ -12,7 +12,7 @@ pub use factorized::{FactorizedPrior, TAIL_MASS};
 pub use gdn::Gdn;
 pub use model::{
     Analysis, ForwardOutput, ImageModel, LAMBDAS, ModelConfig, QUALITIES, Quantised, ResBlock, SCALE_MIN,
-    Stack, Synthesis, anchor_mask, gaussian_likelihood, ste_round, z_table_indices,
+    Stack, Synthesis, anchor_mask, code_rounded, gaussian_likelihood, ste_round, z_table_indices,
 };
 pub use refine::{REFINE_STEP, descend, lambda};
 pub use temporal::TemporalModel;

@@ -437,6 +437,15 @@ pub fn code_slice(
     (pick(q, q_n), pick(mu, mu_n), pick(likelihood, l_n))
 }
 
+/// A [`code_slice`] coder for the codec's real rate: the residual rounded (straight through,
+/// so the mean still gets a gradient) and its likelihood the discretised Gaussian's at that
+/// integer. What the temporal model and the context-only fine-tune train on.
+pub fn code_rounded(residual: Tensor<4>, sigma: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+    let q = ste_round(residual);
+    let zeros = Tensor::zeros(q.dims(), &q.device());
+    (q.clone(), gaussian_likelihood(q, zeros, sigma))
+}
+
 /// `[1, 1, h, w]`: 1 at the checkerboard's anchors (`(row + col)` even), 0 elsewhere.
 pub fn anchor_mask(h: usize, w: usize, device: &Device) -> Tensor<4> {
     let data: Vec<f32> = (0..h * w).map(|p| f32::from(u8::from((p / w + p % w) % 2 == 0))).collect();

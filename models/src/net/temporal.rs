@@ -17,7 +17,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::model::{
-    ImageModel, ModelConfig, Stack, code_slice, conv, gaussian_likelihood, spatial_stack, ste_round,
+    ImageModel, ModelConfig, Stack, code_rounded, code_slice, conv, gaussian_likelihood, spatial_stack,
 };
 
 /// Per-slice parameter networks conditioned on the previous frame.
@@ -176,13 +176,8 @@ impl TemporalModel {
             let inputs = [vec![hyper.clone(), prev.clone()], decoded.clone()].concat();
             let params =
                 self.slice_params[i].forward(Tensor::cat(inputs, 1)) + self.skip[i].forward(prev.clone());
-            let mut code = |residual: Tensor<4>, sigma| {
-                let q = ste_round(residual);
-                let zeros = Tensor::zeros(q.dims(), &q.device());
-                (q.clone(), gaussian_likelihood(q, zeros, sigma))
-            };
             let (q, mu, likelihood) =
-                code_slice(params, y.clone().narrow(1, start, s), self.spatial.get(i), &mut code);
+                code_slice(params, y.clone().narrow(1, start, s), self.spatial.get(i), &mut code_rounded);
             out.push(likelihood);
             let ctx = Tensor::cat([vec![hyper.clone()], decoded.clone()].concat(), 1);
             decoded.push(decode(i, ctx, (q + mu).detach()).detach());

@@ -106,6 +106,9 @@ fn to_bits<const D: usize>(likelihood: burn::tensor::Tensor<D>) -> burn::tensor:
     likelihood.log().sum().neg().div_scalar(std::f64::consts::LN_2)
 }
 
+/// Loss, bpp and MSE of one training step.
+type StepTerms = (burn::tensor::Tensor<1>, burn::tensor::Tensor<1>, burn::tensor::Tensor<1>);
+
 /// The frozen encoder side of a partial step, run without gradients on `plain`: the batch
 /// there, its latent `y` (gains of `quality` applied), the hyper features of `round(z)`, and
 /// the bits of `round(z)`.
@@ -138,7 +141,7 @@ fn synthesis_loss(
     quality: f64,
     pixels: f64,
     plain: &Device,
-) -> (burn::tensor::Tensor<1>, burn::tensor::Tensor<1>, burn::tensor::Tensor<1>) {
+) -> StepTerms {
     use burn::tensor::Tensor;
     let device = x.device();
     let frozen = model.valid();
@@ -196,18 +199,14 @@ fn context_loss(
     quality: f64,
     pixels: f64,
     plain: &Device,
-) -> (burn::tensor::Tensor<1>, burn::tensor::Tensor<1>, burn::tensor::Tensor<1>) {
+) -> StepTerms {
     use burn::tensor::Tensor;
     let device = x.device();
     let frozen = model.valid();
     let f = FrozenEncoder::run(&frozen, &x, quality, plain);
     let z_bits = f.z_bits.into_scalar::<f32>();
     let on = |t: Tensor<4>| Tensor::<4>::from_data(t.into_data(), &device);
-    let (y_hat, y_likelihood) = model.slice_loop(on(f.hyper), on(f.y), |r, sigma| {
-        let q = lic_models::net::ste_round(r);
-        let zeros = Tensor::zeros(q.dims(), &q.device());
-        (q.clone(), lic_models::net::gaussian_likelihood(q, zeros, sigma))
-    });
+    let (y_hat, y_likelihood) = model.slice_loop(on(f.hyper), on(f.y), lic_models::net::code_rounded);
     let bpp = (to_bits(y_likelihood) + f64::from(z_bits)).div_scalar(pixels);
     let (_, inv_gain) = frozen.gains(quality);
     let x_hat = frozen.g_s.forward(Tensor::<4>::from_data(y_hat.into_data(), plain) * inv_gain);
