@@ -157,6 +157,14 @@ impl Layer {
     }
 
     fn forward(&self, x: &Feature, relu: bool) -> Feature {
+        self.forward_at(x, relu, |_, _| true)
+    }
+
+    /// [`Layer::forward`] at the output positions `(row, column)` that `wanted` selects; the
+    /// others hold only the bias. Inputs that are exactly zero are skipped: adding their
+    /// products (±0) would leave every sum as it is, so the outputs do not change, and after
+    /// a ReLU or the checkerboard's unknown half, many inputs are zero.
+    fn forward_at(&self, x: &Feature, relu: bool, wanted: impl Fn(usize, usize) -> bool + Sync) -> Feature {
         debug_assert_eq!(x.c, self.cin);
         let (oh, ow) = (self.out_size(x.h), self.out_size(x.w));
         let (k, cin, cout) = (self.k, self.cin, self.cout);
@@ -165,6 +173,9 @@ impl Layer {
             for ox in 0..ow {
                 let acc = &mut row[ox * cout..(ox + 1) * cout];
                 acc.copy_from_slice(&self.b);
+                if !wanted(oy, ox) {
+                    continue;
+                }
                 for ky in 0..k {
                     let Some(iy) = self.source(oy, ky, x.h) else { continue };
                     for kx in 0..k {
@@ -172,6 +183,9 @@ impl Layer {
                         let xin = &x.data[(iy * x.w + ix) * cin..(iy * x.w + ix + 1) * cin];
                         let taps = &self.w[(ky * k + kx) * cin * cout..(ky * k + kx + 1) * cin * cout];
                         for (ci, &v) in xin.iter().enumerate() {
+                            if v == 0.0 {
+                                continue;
+                            }
                             let wrow = &taps[ci * cout..(ci + 1) * cout];
                             for (a, &wv) in acc.iter_mut().zip(wrow) {
                                 *a += v * wv;
@@ -204,10 +218,16 @@ impl ExactStack {
     }
 
     fn forward(&self, x: &Feature) -> Feature {
+        self.forward_at(x, |_, _| true)
+    }
+
+    /// [`ExactStack::forward`] with the last layer evaluated only where `wanted` says (the
+    /// earlier layers everywhere, since their outputs feed neighbouring positions).
+    fn forward_at(&self, x: &Feature, wanted: impl Fn(usize, usize) -> bool + Sync) -> Feature {
         let n = self.0.len();
         let mut x = x.clone();
         for (i, l) in self.0.iter().enumerate() {
-            x = l.forward(&x, i + 1 < n);
+            x = if i + 1 < n { l.forward(&x, true) } else { l.forward_at(&x, false, &wanted) };
         }
         x
     }
@@ -380,7 +400,9 @@ impl ExactParams {
                     let input = Feature::concat(&[&params, &Feature::from_chw(&known, s, h, w)]);
                     let mut second = params.clone();
                     // Fixed order: the first pass's parameters, then the correction, added.
-                    for (a, b) in second.data.iter_mut().zip(&spatial.forward(&input).data) {
+                    // Only the non-anchors' corrections are used: the anchors are coded already.
+                    let correction = spatial.forward_at(&input, |r, c| (r + c) % 2 == 1);
+                    for (a, b) in second.data.iter_mut().zip(&correction.data) {
                         *a += b;
                     }
                     let (mu_n, sigma_n) = mean_scale(&second, s);
