@@ -248,6 +248,35 @@ mod tests {
         toml::from_str(&text).expect("test config parses")
     }
 
+    /// Every config committed under `configs/` parses and validates, and a temporal config's
+    /// image config does too: they record how each shipped weight file was trained, so one
+    /// that no longer loads would break that record unnoticed.
+    #[test]
+    fn committed_configs_parse_and_validate() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["configs", "configs/ablation"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("the configs folder is readable") {
+                let path = entry.expect("a folder entry").path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() >= 12, "found only {} configs", files.len());
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("the config is readable");
+            let image = match super::super::temporal::TemporalConfig::parse(&text, &path) {
+                Ok(Some(t)) => root.join(t.image_config),
+                Ok(None) => path,
+                Err(e) => panic!("{e}"),
+            };
+            if let Err(e) = TrainConfig::load(&image) {
+                panic!("{e}");
+            }
+        }
+    }
+
     #[test]
     fn lr_schedule_applies_changes_then_drops() {
         let c = config("lr_from = [[10, 3e-4], [50, 2e-4]]\nlr_drops = [0.8]");
