@@ -225,11 +225,13 @@ impl ExactStack {
     /// earlier layers everywhere, since their outputs feed neighbouring positions).
     fn forward_at(&self, x: &Feature, wanted: impl Fn(usize, usize) -> bool + Sync) -> Feature {
         let n = self.0.len();
-        let mut x = x.clone();
+        // Each layer reads the previous one's output; the input itself is never copied.
+        let mut out: Option<Feature> = None;
         for (i, l) in self.0.iter().enumerate() {
-            x = if i + 1 < n { l.forward(&x, true) } else { l.forward_at(&x, false, &wanted) };
+            let input = out.as_ref().unwrap_or(x);
+            out = Some(if i + 1 < n { l.forward(input, true) } else { l.forward_at(input, false, &wanted) });
         }
-        x
+        out.unwrap_or_else(|| x.clone())
     }
 }
 
