@@ -286,6 +286,8 @@ fn bench_small_run_with_jpeg_anchor() {
         assert!(v["results"]["psnr-rgb"].as_array().is_some_and(|a| !a.is_empty()));
     }
     assert!(out.join("bd.md").is_file());
+    let by_point = std::fs::read_to_string(out.join("rate-by-point.md")).expect("rate by point");
+    assert!(by_point.starts_with("**lic**") && by_point.contains("| jpeg |"), "{by_point}");
     let speed = std::fs::read_to_string(out.join("speed.md")).expect("speed table");
     assert!(speed.contains("| lic | cpu | 4 |") && speed.contains("| jpeg | system tool |"), "{speed}");
     let report = std::fs::read_to_string(out.join("RESULTS.md")).expect("report");

@@ -34,13 +34,6 @@ pub fn bd_quality(anchor: &[(f64, f64)], test: &[(f64, f64)], fit: Fit) -> Optio
 
 /// Mean of `f_t − f_a` over the overlap of the x ranges, each curve interpolated in x.
 fn mean_difference(a: &[(f64, f64)], t: &[(f64, f64)], fit: Fit) -> Option<f64> {
-    let sorted = |pts: &[(f64, f64)]| {
-        let mut v: Vec<(f64, f64)> =
-            pts.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
-        v.sort_by(|p, q| p.0.total_cmp(&q.0));
-        v.dedup_by(|p, q| p.0 == q.0);
-        v
-    };
     let (a, t) = (sorted(a), sorted(t));
     let need = if fit == Fit::Cubic { 4 } else { 2 };
     if a.len() < need || t.len() < need {
@@ -61,6 +54,14 @@ fn mean_difference(a: &[(f64, f64)], t: &[(f64, f64)], fit: Fit) -> Option<f64> 
         Fit::Pchip => Some(pchip_integral(pts, lo, hi)),
     };
     Some((integral(&t)? - integral(&a)?) / (hi - lo))
+}
+
+/// The finite points of a curve, sorted by x, one per x.
+fn sorted(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut v: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+    v.sort_by(|p, q| p.0.total_cmp(&q.0));
+    v.dedup_by(|p, q| p.0 == q.0);
+    v
 }
 
 /// Least-squares cubic `c0 + c1 x + c2 x² + c3 x³` (normal equations, Gaussian elimination
@@ -95,44 +96,70 @@ fn cubic_fit(pts: &[(f64, f64)]) -> Option<[f64; 4]> {
     Some([m[0][4] / m[0][0], m[1][4] / m[1][1], m[2][4] / m[2][2], m[3][4] / m[3][3]])
 }
 
-/// Integral over `[lo, hi]` of the pchip interpolant through `pts` (sorted by x).
-fn pchip_integral(pts: &[(f64, f64)], lo: f64, hi: f64) -> f64 {
+/// The pchip interpolant's slope at each of `pts` (sorted by x, at least 2 points).
+fn pchip_slopes(pts: &[(f64, f64)]) -> Vec<f64> {
     let n = pts.len();
     let h: Vec<f64> = (0..n - 1).map(|i| pts[i + 1].0 - pts[i].0).collect();
     let delta: Vec<f64> = (0..n - 1).map(|i| (pts[i + 1].1 - pts[i].1) / h[i]).collect();
-    let mut d = vec![0.0; n];
     if n == 2 {
-        d = vec![delta[0]; 2];
-    } else {
-        for i in 1..n - 1 {
-            if delta[i - 1] * delta[i] > 0.0 {
-                let (w1, w2) = (2.0 * h[i] + h[i - 1], h[i] + 2.0 * h[i - 1]);
-                d[i] = (w1 + w2) / (w1 / delta[i - 1] + w2 / delta[i]);
-            }
-        }
-        d[0] = end_slope(h[0], h[1], delta[0], delta[1]);
-        d[n - 1] = end_slope(h[n - 2], h[n - 3], delta[n - 2], delta[n - 3]);
+        return vec![delta[0]; 2];
     }
+    let mut d = vec![0.0; n];
+    for i in 1..n - 1 {
+        if delta[i - 1] * delta[i] > 0.0 {
+            let (w1, w2) = (2.0 * h[i] + h[i - 1], h[i] + 2.0 * h[i - 1]);
+            d[i] = (w1 + w2) / (w1 / delta[i - 1] + w2 / delta[i]);
+        }
+    }
+    d[0] = end_slope(h[0], h[1], delta[0], delta[1]);
+    d[n - 1] = end_slope(h[n - 2], h[n - 3], delta[n - 2], delta[n - 3]);
+    d
+}
+
+/// The Hermite cubic of segment `i` (between `pts[i]` and `pts[i + 1]`) at `x`.
+fn hermite(pts: &[(f64, f64)], d: &[f64], i: usize, x: f64) -> f64 {
+    let (x0, x1) = (pts[i].0, pts[i + 1].0);
+    let h = x1 - x0;
+    let t = (x - x0) / h;
+    let (t2, t3) = (t * t, t * t * t);
+    (2.0 * t3 - 3.0 * t2 + 1.0) * pts[i].1
+        + (t3 - 2.0 * t2 + t) * h * d[i]
+        + (-2.0 * t3 + 3.0 * t2) * pts[i + 1].1
+        + (t3 - t2) * h * d[i + 1]
+}
+
+/// Integral over `[lo, hi]` of the pchip interpolant through `pts` (sorted by x).
+fn pchip_integral(pts: &[(f64, f64)], lo: f64, hi: f64) -> f64 {
+    let d = pchip_slopes(pts);
     // Integrate each Hermite segment over its part of [lo, hi] with Simpson's rule, exact
     // for cubics.
     let mut total = 0.0;
-    for i in 0..n - 1 {
-        let (x0, x1) = (pts[i].0, pts[i + 1].0);
-        let (a, b) = (x0.max(lo), x1.min(hi));
+    for i in 0..pts.len() - 1 {
+        let (a, b) = (pts[i].0.max(lo), pts[i + 1].0.min(hi));
         if b <= a {
             continue;
         }
-        let f = |x: f64| {
-            let t = (x - x0) / h[i];
-            let (t2, t3) = (t * t, t * t * t);
-            (2.0 * t3 - 3.0 * t2 + 1.0) * pts[i].1
-                + (t3 - 2.0 * t2 + t) * h[i] * d[i]
-                + (-2.0 * t3 + 3.0 * t2) * pts[i + 1].1
-                + (t3 - t2) * h[i] * d[i + 1]
-        };
+        let f = |x: f64| hermite(pts, &d, i, x);
         total += (b - a) / 6.0 * (f(a) + 4.0 * f((a + b) / 2.0) + f(b));
     }
     total
+}
+
+/// Rate of `test` at each of its own points against `anchor`'s rate at the same quality, in
+/// percent (negative: fewer bits), the anchor's `ln(rate)` interpolated by pchip in quality
+/// as BD-rate does. `None` where a point's quality lies outside the anchor's range. BD-rate
+/// is the mean of this over the overlap; the points show where along the curve a codec wins
+/// or loses.
+pub fn rate_differences(anchor: &[(f64, f64)], test: &[(f64, f64)]) -> Vec<Option<f64>> {
+    let a = sorted(&anchor.iter().map(|&(r, q)| (q, r.ln())).collect::<Vec<_>>());
+    let d = if a.len() >= 2 { pchip_slopes(&a) } else { Vec::new() };
+    test.iter()
+        .map(|&(rate, q)| {
+            let i = a.windows(2).position(|w| w[0].0 <= q && q <= w[1].0)?;
+            let ln_anchor = hermite(&a, &d, i, q);
+            Some(((rate.ln() - ln_anchor).exp() - 1.0) * 100.0)
+        })
+        .collect()
 }
 
 /// SciPy's three-point end condition for pchip.
@@ -179,6 +206,23 @@ mod tests {
             let bd = bd_quality(&curve(), &test, fit).expect("overlap");
             assert!((bd - 0.5).abs() < 1e-9, "{fit:?}: {bd}");
         }
+    }
+
+    #[test]
+    fn rate_differences_at_each_point() {
+        // On the anchor's own points the interpolant is exact; a curve at 0.8× the rate is
+        // −20% at every point, and a point beyond the anchor's quality range has no value.
+        let test: Vec<(f64, f64)> = curve().iter().map(|&(r, q)| (r * 0.8, q)).collect();
+        for d in rate_differences(&curve(), &test) {
+            assert!((d.expect("inside the range") + 20.0).abs() < 1e-9);
+        }
+        // Between points ln(rate) is interpolated; through two points that is a straight
+        // line, so the anchor needs 2 bpp at 35 dB and 1 bpp there is −50%. Outside the
+        // anchor's range there is no value.
+        let anchor = [(1.0, 30.0), (4.0, 40.0)];
+        let got = rate_differences(&anchor, &[(1.0, 35.0), (1.0, 41.0)]);
+        assert!((got[0].expect("inside") + 50.0).abs() < 1e-9, "{got:?}");
+        assert_eq!(got[1], None);
     }
 
     #[test]

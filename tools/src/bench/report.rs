@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::anchors::Anchor;
-use super::bd::{Fit, bd_quality, bd_rate};
+use super::bd::{Fit, bd_quality, bd_rate, rate_differences};
 use super::plot::{Curve, rd_plot};
 use super::{Item, OutputArgs, Results, median};
 
@@ -161,6 +161,9 @@ pub fn finish(out: &OutputArgs, results: &Results, references: &[Reference]) -> 
         points.keys().filter(|k| !(measured.contains(k) && k.starts_with("lic"))).collect();
     let bd = bd_table(&points, &anchors, out.bd_anchor.as_deref());
     std::fs::write(dir.join("bd.md"), &bd).map_err(|e| format!("cannot write bd.md: {e}"))?;
+    let by_point = rate_by_point(&curves, &measured, &points, &anchors, out.bd_anchor.as_deref());
+    std::fs::write(dir.join("rate-by-point.md"), &by_point)
+        .map_err(|e| format!("cannot write rate-by-point.md: {e}"))?;
     let speed = speed_table(&results.items);
     std::fs::write(dir.join("speed.md"), &speed).map_err(|e| format!("cannot write speed.md: {e}"))?;
 
@@ -193,11 +196,12 @@ pub fn finish(out: &OutputArgs, results: &Results, references: &[Reference]) -> 
         );
     }
 
-    let text = report_markdown(results, &curves, references, &bd, &speed, &plots, dir, dir);
+    let tables = Tables { bd: &bd, by_point: &by_point, speed: &speed };
+    let text = report_markdown(results, &curves, references, &tables, &plots, dir, dir);
     std::fs::write(dir.join("RESULTS.md"), text).map_err(|e| format!("cannot write RESULTS.md: {e}"))?;
     if let Some(path) = &out.report {
         let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let text = report_markdown(results, &curves, references, &bd, &speed, &plots, dir, base);
+        let text = report_markdown(results, &curves, references, &tables, &plots, dir, base);
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     print!("{bd}");
@@ -248,6 +252,45 @@ fn bd_table(
     s
 }
 
+/// For each lic curve measured in this run, each point's rate against each anchor's rate at
+/// the same PSNR (`bd::rate_differences`): where along the curve the BD-rate is won or lost.
+fn rate_by_point(
+    curves: &BTreeMap<String, Vec<Row>>,
+    measured: &[String],
+    points: &BTreeMap<String, Vec<(f64, f64, f64)>>,
+    anchors: &[&String],
+    only: Option<&str>,
+) -> String {
+    let anchors: Vec<&String> =
+        anchors.iter().copied().filter(|a| only.is_none_or(|o| o == a.as_str())).collect();
+    let mut s = String::new();
+    for (codec, rows) in curves.iter().filter(|(c, _)| c.starts_with("lic") && measured.contains(c)) {
+        let test: Vec<(f64, f64)> = rows.iter().map(|r| (r.bpp, r.psnr)).collect();
+        let columns: Vec<Vec<Option<f64>>> = anchors
+            .iter()
+            .filter(|a| a.as_str() != codec)
+            .map(|a| {
+                let curve: Vec<(f64, f64)> = points[a.as_str()].iter().map(|p| (p.0, p.1)).collect();
+                rate_differences(&curve, &test)
+            })
+            .collect();
+        let names: Vec<&str> = anchors.iter().filter(|a| a.as_str() != codec).map(|a| a.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "**{codec}**\n\n| parameter | bpp | PSNR (dB) | {} |\n|---:|---:|---:|{}",
+            names.join(" | "),
+            "---:|".repeat(names.len())
+        );
+        for (i, r) in rows.iter().enumerate() {
+            let cells: Vec<String> =
+                columns.iter().map(|c| c[i].map_or("—".to_owned(), |v| format!("{v:+.1}%"))).collect();
+            let _ = writeln!(s, "| {} | {:.4} | {:.2} | {} |", r.param, r.bpp, r.psnr, cells.join(" | "));
+        }
+        s += "\n";
+    }
+    s
+}
+
 /// Median encode and decode time per image over every coded image of each codec/backend.
 fn speed_table(items: &[Item]) -> String {
     let mut by: BTreeMap<(String, String), Vec<&Item>> = BTreeMap::new();
@@ -277,13 +320,18 @@ pub(crate) fn link(path: &Path, base: &Path) -> String {
     p.strip_prefix(&b).map_or_else(|_| p.display().to_string(), |r| r.display().to_string())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The derived Markdown tables a report embeds.
+struct Tables<'a> {
+    bd: &'a str,
+    by_point: &'a str,
+    speed: &'a str,
+}
+
 fn report_markdown(
     results: &Results,
     curves: &BTreeMap<String, Vec<Row>>,
     references: &[Reference],
-    bd: &str,
-    speed: &str,
+    tables: &Tables<'_>,
     plots: &[PathBuf],
     dir: &Path,
     base: &Path,
@@ -331,13 +379,27 @@ fn report_markdown(
         }
         s += "\n";
     }
-    let _ =
-        writeln!(s, "## Bjøntegaard deltas (negative: fewer bits / higher quality than the anchor)\n\n{bd}");
+    let _ = writeln!(
+        s,
+        "## Bjøntegaard deltas (negative: fewer bits / higher quality than the anchor)\n\n{}",
+        tables.bd
+    );
+    if !tables.by_point.is_empty() {
+        let _ = writeln!(
+            s,
+            "### Rate at equal PSNR, point by point\n\nEach lic point's rate against the anchor's rate at \
+             the same PSNR (the anchor's log-rate interpolated by pchip, as BD-rate does; — where the \
+             point lies outside the anchor's range). BD-rate is the mean of this over the PSNR \
+             overlap; the rows show where along the curve it is won or lost.\n\n{}",
+            tables.by_point
+        );
+    }
     let _ = writeln!(
         s,
         "## Speed\n\nMedian wall time per coded image (each the median of the timed runs). lic times cover \
          the codec library (networks + entropy coding), not model loading or PNG I/O; anchor times \
-         are whole tool processes, file I/O included.\n\n{speed}"
+         are whole tool processes, file I/O included.\n\n{}",
+        tables.speed
     );
     s
 }
