@@ -15,6 +15,9 @@ impl FourCc {
     pub const HYPER_LATENT: FourCc = FourCc(*b"HYPZ");
     /// Latent `y` stream of one slice of one tile (critical); the entry's index is the slice.
     pub const LATENT: FourCc = FourCc(*b"LATY");
+    /// The hyper-latent `z` and every slice of `y` of one tile in a single stream (critical,
+    /// format 1.2): replaces the tile's `HYPZ` and `LATY` chunks.
+    pub const LATENTS: FourCc = FourCc(*b"LATS");
     /// Losslessly coded alpha plane (critical when present).
     pub const ALPHA: FourCc = FourCc(*b"ALPH");
     /// ICC colour profile carried through unchanged (ancillary).
@@ -24,12 +27,18 @@ impl FourCc {
     /// XMP metadata carried through unchanged (ancillary).
     pub const XMP: FourCc = FourCc(*b"xMPm");
 
-    /// Critical types defined by format v1.0.
-    pub const KNOWN_CRITICAL: [FourCc; 3] = [Self::HYPER_LATENT, Self::LATENT, Self::ALPHA];
+    /// Critical types this crate knows (v1.0's, and `LATS` from 1.2).
+    pub const KNOWN_CRITICAL: [FourCc; 4] = [Self::HYPER_LATENT, Self::LATENT, Self::ALPHA, Self::LATENTS];
 
     /// Whether the bytes form a valid type code (ASCII alphanumeric, first byte a letter).
     pub fn is_well_formed(&self) -> bool {
         self.0[0].is_ascii_alphabetic() && self.0.iter().all(u8::is_ascii_alphanumeric)
+    }
+
+    /// The format minor version that defined this (known) type: a file of an older minor
+    /// version may not hold it.
+    pub fn since_minor(&self) -> u8 {
+        if *self == Self::LATENTS { crate::SINGLE_STREAM_MINOR_VERSION } else { 0 }
     }
 
     /// Whether a decoder must understand this chunk to decode the file.

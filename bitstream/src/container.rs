@@ -16,12 +16,20 @@ pub const MAGIC: [u8; 8] = [0x89, b'L', b'I', b'C', b'\r', b'\n', 0x1a, b'\n'];
 /// The format major version this crate reads and writes.
 pub const MAJOR_VERSION: u8 = 1;
 /// The newest format minor version this crate reads and writes.
-pub const MINOR_VERSION: u8 = 1;
-/// The minor version image files are written with: images need nothing added after 1.0, and
-/// writing the oldest version that can express a file lets the most readers open it.
+pub const MINOR_VERSION: u8 = 2;
+/// The oldest minor version image files are written with: an image file is written with the
+/// oldest version that can express it (1.0, or 1.2 when it holds `LATS` chunks), which lets
+/// the most readers open it.
 pub const IMAGE_MINOR_VERSION: u8 = 0;
 /// The minor version that introduced video (stream kind 1).
 pub const VIDEO_MINOR_VERSION: u8 = 1;
+/// The minor version that introduced the single-stream `LATS` chunk ([`FourCc::LATENTS`]).
+pub const SINGLE_STREAM_MINOR_VERSION: u8 = 2;
+
+/// The oldest minor version that can hold `chunks`, at least `base`.
+pub(crate) fn minor_for(chunks: &[Chunk<'_>], base: u8) -> u8 {
+    chunks.iter().map(|c| c.fourcc.since_minor()).fold(base, u8::max)
+}
 /// Size of the fixed preamble (magic, versions, kind, flags, header length).
 pub const PREAMBLE_LEN: usize = 16;
 /// Largest header body a reader accepts.
@@ -62,8 +70,8 @@ impl StreamKind {
 /// A parsed (or to-be-written) image file: its header and its chunks in table order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageFile<'a> {
-    /// Minor format version the file was written with. [`ImageFile::to_bytes`] always
-    /// writes [`IMAGE_MINOR_VERSION`]: a writer can only produce the fields it knows.
+    /// Minor format version the file was written with. [`ImageFile::to_bytes`] writes the
+    /// oldest version that can hold the chunks (1.0 without `LATS` chunks, else 1.2).
     pub minor_version: u8,
     /// The header.
     pub header: ImageHeader,
@@ -74,7 +82,7 @@ pub struct ImageFile<'a> {
 impl<'a> ImageFile<'a> {
     /// A file of the current minor version.
     pub fn new(header: ImageHeader, chunks: Vec<Chunk<'a>>) -> Self {
-        Self { minor_version: IMAGE_MINOR_VERSION, header, chunks }
+        Self { minor_version: minor_for(&chunks, IMAGE_MINOR_VERSION), header, chunks }
     }
 
     /// The first chunk of the given type, tile and index.
@@ -91,7 +99,7 @@ impl<'a> ImageFile<'a> {
         let (minor, body, body_offset) = parse_preamble(&mut cur, StreamKind::Image)?;
         let header = parse_header_body(body, body_offset, minor)?;
 
-        let chunks = parse_chunk_table(&mut cur, header.tile_count())?;
+        let chunks = parse_chunk_table(&mut cur, header.tile_count(), minor)?;
         Ok(Self { minor_version: minor, header, chunks })
     }
 
@@ -105,7 +113,7 @@ impl<'a> ImageFile<'a> {
         let mut out = Vec::with_capacity(
             PREAMBLE_LEN + body.len() + 8 + self.chunks.len() * CHUNK_ENTRY_LEN + 4 + payload_len,
         );
-        write_preamble(&mut out, StreamKind::Image, IMAGE_MINOR_VERSION, &body);
+        write_preamble(&mut out, StreamKind::Image, minor_for(&self.chunks, IMAGE_MINOR_VERSION), &body);
 
         write_chunk_table(&mut out, &self.chunks);
         Ok(out)
@@ -184,9 +192,10 @@ pub(crate) fn write_preamble(out: &mut Vec<u8>, kind: StreamKind, minor: u8, bod
 }
 
 /// Parses a chunk table (§5) at the cursor and the payloads after it, which must fill the
-/// rest of the cursor's input exactly; `tiles` bounds the entries' tile numbers. Shared by
-/// image files and video frame packets.
-pub(crate) fn parse_chunk_table<'a>(cur: &mut Cursor<'a>, tiles: u64) -> Result<Vec<Chunk<'a>>> {
+/// rest of the cursor's input exactly; `tiles` bounds the entries' tile numbers, and `minor`
+/// (the file's minor version) the chunk types it may hold. Shared by image files and video
+/// frame packets.
+pub(crate) fn parse_chunk_table<'a>(cur: &mut Cursor<'a>, tiles: u64, minor: u8) -> Result<Vec<Chunk<'a>>> {
     let table_offset = cur.pos();
     let count = cur.u32("chunk count")? as usize;
     // Bound the table by the bytes present *before* allocating anything for it.
@@ -229,6 +238,13 @@ pub(crate) fn parse_chunk_table<'a>(cur: &mut Cursor<'a>, tiles: u64) -> Result<
         }
         if fourcc.is_critical() && !FourCc::KNOWN_CRITICAL.contains(&fourcc) {
             return Err(BitstreamError::UnknownCriticalChunk { fourcc, entry, offset });
+        }
+        if fourcc.since_minor() > minor {
+            return Err(invalid(
+                "chunk type",
+                offset,
+                format!("{fourcc} needs format 1.{} but the file is 1.{minor}", fourcc.since_minor()),
+            ));
         }
         if u64::from(tile) >= tiles {
             return Err(invalid("chunk tile", offset + 4, format!("tile {tile} but the image has {tiles}")));
@@ -366,9 +382,9 @@ fn parse_header_body(body: &[u8], base: usize, minor: u8) -> Result<ImageHeader>
     } else {
         Some(Tiling { tile_width, tile_height, overlap })
     };
-    // Fields appended by later minor versions are skipped by this reader; a v1.0 body must
-    // end exactly here.
-    if minor == 0 && cur.remaining() != 0 {
+    // Fields appended by later minor versions are skipped by this reader; the minors it knows
+    // add none to the image header, so their body must end exactly here.
+    if minor <= MINOR_VERSION && cur.remaining() != 0 {
         return Err(invalid(
             "header length",
             12,

@@ -34,7 +34,7 @@ mod video;
 pub use chunk::{Chunk, FourCc};
 pub use container::{
     CHUNK_ENTRY_LEN, IMAGE_MINOR_VERSION, ImageFile, MAGIC, MAJOR_VERSION, MAX_HEADER_LEN, MINOR_VERSION,
-    PREAMBLE_LEN, StreamKind, VIDEO_MINOR_VERSION,
+    PREAMBLE_LEN, SINGLE_STREAM_MINOR_VERSION, StreamKind, VIDEO_MINOR_VERSION,
 };
 pub use error::{BitstreamError, Result};
 pub use header::{

@@ -8,8 +8,8 @@
 
 use crate::chunk::Chunk;
 use crate::container::{
-    StreamKind, VIDEO_MINOR_VERSION, check_chunks_writable, check_crc, invalid, parse_chunk_table,
-    parse_preamble, rebase, write_chunk_table, write_preamble,
+    MINOR_VERSION, StreamKind, check_chunks_writable, check_crc, invalid, parse_chunk_table, parse_preamble,
+    rebase, write_chunk_table, write_preamble,
 };
 use crate::cursor::Cursor;
 use crate::error::{BitstreamError, Result};
@@ -87,8 +87,9 @@ impl SequenceHeader {
         let num = cur.u32("frame rate numerator").map_err(r)?;
         let den = cur.u32("frame rate denominator").map_err(r)?;
         let gop = cur.u32("gop").map_err(r)?;
-        // Later minors may append fields; the first video minor must end exactly here.
-        if minor == VIDEO_MINOR_VERSION && cur.remaining() != 0 {
+        // Later minors may append fields; the minors this reader knows add none, so their
+        // body must end exactly here.
+        if minor <= MINOR_VERSION && cur.remaining() != 0 {
             return Err(invalid(
                 "header length",
                 12,
@@ -164,7 +165,9 @@ impl VideoWriter {
     pub fn new(header: &SequenceHeader) -> Result<(Self, Vec<u8>)> {
         header.validate(0).map_err(|e| BitstreamError::Unwritable(e.to_string()))?;
         let mut out = Vec::new();
-        write_preamble(&mut out, StreamKind::Video, VIDEO_MINOR_VERSION, &header.body());
+        // Written as the newest minor: frames are chunked as they come, and a frame may use the
+        // single-stream `LATS` chunk (1.2).
+        write_preamble(&mut out, StreamKind::Video, MINOR_VERSION, &header.body());
         Ok((Self { pos: out.len() as u64, next_frame: 0, seek_points: Vec::new() }, out))
     }
 
@@ -333,7 +336,7 @@ impl<'a> VideoFile<'a> {
         let packet = match kind {
             0 | 1 => {
                 let mut inner = Cursor::at(&data[..end], payload_at);
-                let chunks = parse_chunk_table(&mut inner, 1)?;
+                let chunks = parse_chunk_table(&mut inner, 1, self.minor_version)?;
                 let frame_type = if kind == 0 { FrameType::Intra } else { FrameType::Inter };
                 Packet::Frame(FramePacket { frame, frame_type, chunks, offset: at as u64 })
             }

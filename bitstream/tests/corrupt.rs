@@ -194,3 +194,30 @@ fn errors_name_the_field_and_offset() {
     let msg = ImageFile::parse(&bytes).expect_err("accepted").to_string();
     assert!(msg.contains("channels") && msg.contains("offset"), "{msg}");
 }
+
+/// A `LATS` chunk makes a file 1.2: it is written so, read back, and refused in a file that
+/// claims an older minor (whose readers would not know it).
+#[test]
+fn single_stream_chunk_needs_format_1_2() {
+    let chunks = vec![
+        lic_bitstream::Chunk::new(lic_bitstream::FourCc::LATENTS, 0, 0, vec![7u8; 12]),
+        lic_bitstream::Chunk::new(lic_bitstream::FourCc::ICC, 0, 0, b"icc".to_vec()),
+    ];
+    let file = ImageFile::new(common::header(), chunks);
+    assert_eq!(file.minor_version, lic_bitstream::SINGLE_STREAM_MINOR_VERSION);
+    let bytes = file.to_bytes().expect("writable");
+    assert_eq!(bytes[9], 2, "written as 1.2");
+    let parsed = ImageFile::parse(&bytes).expect("parses");
+    assert_eq!(parsed.minor_version, 2);
+    assert_eq!(parsed.chunks, file.chunks);
+    // Files without it stay 1.0.
+    assert_eq!(common::sample_bytes()[9], 0);
+
+    for old in [0u8, 1] {
+        let mut older = bytes.clone();
+        older[9] = old;
+        refresh_crcs(&mut older);
+        let err = ImageFile::parse(&older).expect_err("LATS in an older file");
+        assert!(err.to_string().contains("needs format 1.2"), "{err}");
+    }
+}

@@ -184,7 +184,8 @@ impl<'m> Decoder<'m> {
 }
 
 /// Entropy-decodes the latent of one `w`×`h` picture (a tile or a video frame) from its
-/// `HYPZ` and `LATY` payloads (`chunk(type, index)`); with `prev`, as an inter frame.
+/// `LATS` payload, or (format 1.0/1.1) its `HYPZ` and `LATY` payloads (`chunk(type, index)`);
+/// with `prev`, as an inter frame. A picture holds one layout or the other, never both.
 pub(crate) fn decode_latents<'c>(
     m: &lic_models::CodecModel,
     chunk: impl Fn(FourCc, u16) -> Option<&'c [u8]>,
@@ -194,6 +195,12 @@ pub(crate) fn decode_latents<'c>(
 ) -> Result<Latents> {
     let (pw, ph) = (pixels::padded(w), pixels::padded(h));
     let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
+    if let Some(payload) = chunk(FourCc::LATENTS, 0) {
+        if chunk(FourCc::HYPER_LATENT, 0).is_some() || chunk(FourCc::LATENT, 0).is_some() {
+            return Err(CodecError::Corrupt("both a LATS chunk and HYPZ/LATY chunks".into()));
+        }
+        return decode_single_stream(m, payload, z_shape, prev);
+    }
     let z_payload = chunk(FourCc::HYPER_LATENT, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
     let z = m.z_coder.decode(z_payload, &z_table_indices(z_shape))?;
     // A slice's parts share one stream (anchors first): it stays open between them.
@@ -218,5 +225,22 @@ pub(crate) fn decode_latents<'c>(
     if let Some((_, stream)) = open {
         stream.finish()?;
     }
+    Ok(latents)
+}
+
+/// [`decode_latents`] from one `LATS` stream: `z`, then each slice's parts in coding order.
+fn decode_single_stream(
+    m: &lic_models::CodecModel,
+    payload: &[u8],
+    z_shape: [usize; 3],
+    prev: Option<&Latents>,
+) -> Result<Latents> {
+    let mut stream = m.z_coder.stream(payload)?;
+    let z = stream.decode(&z_table_indices(z_shape))?;
+    let latents = m.exact.run_with(&z, z_shape, prev, |_, _, _mu, sigma| {
+        let bins: Vec<u16> = sigma.iter().map(|&s| m.scales.bin(s)).collect();
+        Ok::<_, CodecError>(stream.decode_with(&m.y_coder, &bins)?)
+    })?;
+    stream.finish()?;
     Ok(latents)
 }

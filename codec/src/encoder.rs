@@ -243,7 +243,23 @@ pub(crate) struct Picture {
     pub inter: bool,
 }
 
-/// Codes one picture (a tile or a video frame): its `HYPZ` and `LATY` chunks for tile `t`.
+/// The `LATS` chunk of tile `t` for a quantised latent: one stream holding `z` (`z_coder`'s
+/// tables), then the slices of `y` in coding order (`y_coder`'s). Separate `HYPZ`/`LATY`
+/// chunks (format 1.0) cost a table entry and a final coder state per slice, ≈ 100 bytes a
+/// picture: a sixth of a small video frame. Public so that training validation measures the
+/// files the encoder writes.
+pub fn latents_chunk(
+    z_coder: &lic_entropy::TableSet,
+    y_coder: &lic_entropy::TableSet,
+    coded: &lic_models::net::Quantised,
+    t: u32,
+) -> Result<Chunk<'static>> {
+    let mut parts = vec![(z_coder, &coded.z_symbols[..], &coded.z_tables[..])];
+    parts.extend(coded.y_symbols.iter().zip(&coded.y_bins).map(|(s, b)| (y_coder, &s[..], &b[..])));
+    Ok(Chunk::new(FourCc::LATENTS, t, 0, lic_entropy::encode_parts(&parts)?))
+}
+
+/// Codes one picture (a tile or a video frame): its `LATS` chunk for tile `t`.
 /// When `prev`, the previous frame's decoded latent, is given, the frame is coded both as
 /// an inter frame and as an intra frame and the smaller is kept: where the temporal model
 /// does not help (a cut, fast motion), an intra frame costs less and also restarts the
@@ -263,15 +279,7 @@ pub(crate) fn encode_picture(
     let y = m.net.analyse(x.clone(), quality);
     let code = |y: burn::tensor::Tensor<4>, prev| -> Result<Coded> {
         let coded = m.net.quantise_latent(&m.exact, y, &m.scales, prev);
-        let mut chunks = vec![Chunk::new(
-            FourCc::HYPER_LATENT,
-            t,
-            0,
-            m.z_coder.encode(&coded.z_symbols, &coded.z_tables)?,
-        )];
-        for (i, (symbols, bins)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
-            chunks.push(Chunk::new(FourCc::LATENT, t, i as u16, m.y_coder.encode(symbols, bins)?));
-        }
+        let chunks = vec![latents_chunk(&m.z_coder, &m.y_coder, &coded, t)?];
         Ok(Coded { chunks, latents: coded.latents })
     };
     let plain = code(y.clone(), None)?;

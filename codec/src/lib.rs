@@ -28,7 +28,7 @@ mod tiles;
 mod video;
 
 pub use decoder::{DEFAULT_MAX_PIXELS, Decoded, Decoder};
-pub use encoder::{Encoder, QUALITY_RANGE, Targeted};
+pub use encoder::{Encoder, QUALITY_RANGE, Targeted, latents_chunk};
 pub use error::{CodecError, Result};
 pub use image_format::{LicImageDecoder, register_image_format};
 pub use inspect::{ChunkInfo, FileInfo, inspect};

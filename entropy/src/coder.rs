@@ -117,8 +117,13 @@ impl TableSet {
 
     /// Encodes `symbols[i]` with table `tables[i]`, in one call.
     pub fn encode(&self, symbols: &[i32], tables: &[u16]) -> Result<Vec<u8>> {
+        encode_parts(&[(self, symbols, tables)])
+    }
+
+    /// Pushes `symbols` (table `tables[i]` each) onto `ans`, last first, so that a decoder
+    /// pops them in their natural order.
+    fn push(&self, ans: &mut DefaultAnsCoder, symbols: &[i32], tables: &[u16]) -> Result<()> {
         self.check(symbols.len(), tables)?;
-        let mut ans = DefaultAnsCoder::new();
         let fail = |e: constriction::CoderError<constriction::DefaultEncoderFrontendError, Infallible>| {
             EntropyError::InvalidRequest(e.to_string())
         };
@@ -148,8 +153,7 @@ impl TableSet {
             ans.encode_symbol(usize::from(negative), self.sign).map_err(fail)?;
             ans.encode_symbol(esc, model).map_err(fail)?;
         }
-        let words = ans.into_compressed().map_err(|e| EntropyError::InvalidRequest(format!("{e:?}")))?;
-        Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+        Ok(())
     }
 
     /// Decodes as many symbols as `tables` has entries.
@@ -208,6 +212,21 @@ impl TableSet {
     }
 }
 
+/// Encodes several parts, each with its own table set, into **one** stream: a decoder opens it
+/// with [`TableSet::stream`] and reads the parts in order, each with its own set
+/// ([`StreamDecoder::decode_with`]). One stream instead of one per part saves each part's
+/// final coder state (a few bytes) and, in a container, a chunk-table entry per part, which
+/// matters for small pictures such as video frames.
+pub fn encode_parts(parts: &[(&TableSet, &[i32], &[u16])]) -> Result<Vec<u8>> {
+    let mut ans = DefaultAnsCoder::new();
+    // ANS is a stack: the last part goes in first.
+    for &(set, symbols, tables) in parts.iter().rev() {
+        set.push(&mut ans, symbols, tables)?;
+    }
+    let words = ans.into_compressed().map_err(|e| EntropyError::InvalidRequest(format!("{e:?}")))?;
+    Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+}
+
 /// One stream being decoded in parts ([`TableSet::stream`]).
 pub struct StreamDecoder<'t> {
     set: &'t TableSet,
@@ -217,7 +236,18 @@ pub struct StreamDecoder<'t> {
 impl StreamDecoder<'_> {
     /// Decodes the next `out.len()` symbols (`out.len() == tables.len()`).
     pub fn decode_into(&mut self, tables: &[u16], out: &mut [i32]) -> Result<()> {
-        let set = self.set;
+        self.decode_into_with(self.set, tables, out)
+    }
+
+    /// Decodes the next `tables.len()` symbols with another table set: the next part of a
+    /// stream written by [`encode_parts`].
+    pub fn decode_with(&mut self, set: &TableSet, tables: &[u16]) -> Result<Vec<i32>> {
+        let mut out = vec![0; tables.len()];
+        self.decode_into_with(set, tables, &mut out)?;
+        Ok(out)
+    }
+
+    fn decode_into_with(&mut self, set: &TableSet, tables: &[u16], out: &mut [i32]) -> Result<()> {
         set.check(out.len(), tables)?;
         let corrupt = |m: &str| EntropyError::CorruptStream(m.to_owned());
         let ans = &mut self.ans;

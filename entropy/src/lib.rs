@@ -42,7 +42,7 @@ mod error;
 mod gaussian;
 mod table;
 
-pub use coder::{StreamDecoder, TableSet};
+pub use coder::{StreamDecoder, TableSet, encode_parts};
 pub use error::{EntropyError, Result};
 pub use gaussian::{
     DEFAULT_SCALE_BINS, DEFAULT_SCALE_MAX, DEFAULT_SCALE_MIN, ScaleTable, TAIL_SIGMAS, gaussian_distribution,

@@ -1,6 +1,6 @@
 //! Round trips, escapes, empty input, and coded size against information content.
 
-use lic_entropy::{Distribution, EntropyError, ScaleTable, TOTAL, TableSet, quantize_pmf};
+use lic_entropy::{Distribution, EntropyError, ScaleTable, TOTAL, TableSet, encode_parts, quantize_pmf};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -195,4 +195,41 @@ fn a_stream_decodes_in_parts() {
     let mut short = coder.stream(&bytes).expect("stream");
     short.decode(&bins[..1_234]).expect("first part");
     assert!(matches!(short.finish(), Err(EntropyError::CorruptStream(_))), "half a stream left");
+}
+
+/// Parts coded with different table sets share one stream, read back part by part with each
+/// part's own set; the one stream is smaller than separate ones (one final state, not three).
+#[test]
+fn parts_with_different_tables_share_one_stream() {
+    let scales = ScaleTable::default();
+    let gaussian = TableSet::gaussian(&scales).expect("tables");
+    let prior = TableSet::new(
+        (0..4)
+            .map(|c| Distribution::from_pmf(-3 - c, &[1.0, 2.0, 4.0, 8.0, 4.0, 2.0, 1.0], 1e-6).expect("pmf"))
+            .collect(),
+    )
+    .expect("tables");
+    let z: Vec<i32> = (0..37).map(|i| i % 9 - 4).collect();
+    let z_tables: Vec<u16> = (0..37).map(|i| (i % 4) as u16).collect();
+    let (a, a_bins) = gaussian_symbols(300, 11, &scales);
+    let (b, b_bins) = gaussian_symbols(500, 12, &scales);
+    let parts =
+        [(&prior, &z[..], &z_tables[..]), (&gaussian, &a[..], &a_bins[..]), (&gaussian, &b[..], &b_bins[..])];
+    let bytes = encode_parts(&parts).expect("encode");
+
+    let mut stream = prior.stream(&bytes).expect("stream");
+    assert_eq!(stream.decode(&z_tables).expect("z"), z);
+    assert_eq!(stream.decode_with(&gaussian, &a_bins).expect("a"), a);
+    assert_eq!(stream.decode_with(&gaussian, &b_bins).expect("b"), b);
+    stream.finish().expect("used up");
+
+    let separate = prior.encode(&z, &z_tables).expect("z").len()
+        + gaussian.encode(&a, &a_bins).expect("a").len()
+        + gaussian.encode(&b, &b_bins).expect("b").len();
+    assert!(bytes.len() < separate, "{} bytes in one stream, {separate} in three", bytes.len());
+
+    // A part read with the wrong tables does not come back as what was written.
+    let mut wrong = prior.stream(&bytes).expect("stream");
+    let misread = wrong.decode_with(&gaussian, &z_tables);
+    assert!(misread.map_or(true, |v| v != z));
 }

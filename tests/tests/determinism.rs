@@ -150,3 +150,47 @@ fn tiled_coding_round_trips() {
     assert!(Encoder::new(&model).tiles(Some((100, 8))).is_err());
     assert!(Encoder::new(&model).tiles(Some((64, 32))).is_err());
 }
+
+/// lic writes each picture as one `LATS` stream (format 1.2); the same latents coded as
+/// `HYPZ` + `LATY` chunks (1.0) decode to the same image, the single stream is the smaller,
+/// and a picture holding both layouts is refused.
+#[test]
+fn single_stream_and_chunked_layouts_decode_alike() {
+    use lic_bitstream::{Chunk, FourCc, ImageFile};
+    let model = Model::embedded(Backend::Cpu).expect("model");
+    // 256×128 (no padding), so the library's quantisation below codes what the encoder does.
+    let base = test_image().to_rgb8();
+    let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(256, 128, |x, y| {
+        *base.get_pixel(x % base.width(), y % base.height())
+    }));
+    let encoded = Encoder::new(&model).quality(3.0).and_then(|e| e.encode(&img)).expect("encode");
+    let file = ImageFile::parse(&encoded).expect("parse");
+    assert_eq!(file.minor_version, 2);
+    let kinds: Vec<FourCc> = file.chunks.iter().map(|c| c.fourcc).collect();
+    assert_eq!(kinds, [FourCc::LATENTS], "one stream per picture");
+
+    let device = Device::flex();
+    let weights = Weights::from_bytes(DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS).expect("embedded weights");
+    let m = CodecModel::load(weights, &device).expect("model");
+    let q = m.net.quantise(&m.exact, lic_codec::image_to_tensor(&img.to_rgb8(), &device), 3.0, &m.scales);
+    let single = lic_codec::latents_chunk(&m.z_coder, &m.y_coder, &q, 0).expect("LATS");
+    assert_eq!(single.payload, file.chunks[0].payload, "the encoder's stream");
+    let mut chunked =
+        vec![Chunk::new(FourCc::HYPER_LATENT, 0, 0, m.z_coder.encode(&q.z_symbols, &q.z_tables).expect("z"))];
+    for (i, (s, b)) in q.y_symbols.iter().zip(&q.y_bins).enumerate() {
+        chunked.push(Chunk::new(FourCc::LATENT, 0, i as u16, m.y_coder.encode(s, b).expect("y")));
+    }
+    let old = ImageFile::new(file.header.clone(), chunked.clone()).to_bytes().expect("1.0 file");
+    assert_eq!(old[9], 0, "written as 1.0");
+    assert!(encoded.len() + 20 * q.y_symbols.len() <= old.len(), "{} vs {} bytes", encoded.len(), old.len());
+    let d = Decoder::new(&model);
+    assert_eq!(
+        d.decode(&old).expect("1.0 decodes").to_rgb8(),
+        d.decode(&encoded).expect("1.2 decodes").to_rgb8()
+    );
+
+    let mut mixed = chunked;
+    mixed.push(single);
+    let both = ImageFile::new(file.header.clone(), mixed).to_bytes().expect("writable");
+    assert!(d.decode(&both).is_err(), "a picture with both layouts decoded");
+}

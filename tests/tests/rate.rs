@@ -29,10 +29,9 @@ fn estimated_rate_matches_real_coded_size() {
         let img = lic_datasets::load_image(file).expect("image").into_rgb8();
         let x = lic_codec::image_to_tensor(&img, &device);
         let q = model.net.quantise(&model.exact, x, quality, &model.scales);
-        let mut real = model.z_coder.encode(&q.z_symbols, &q.z_tables).expect("z").len() * 8;
-        for (s, b) in q.y_symbols.iter().zip(&q.y_bins) {
-            real += model.y_coder.encode(s, b).expect("y").len() * 8;
-        }
+        // The stream the encoder writes (`LATS`: z and every slice).
+        let real =
+            lic_codec::latents_chunk(&model.z_coder, &model.y_coder, &q, 0).expect("LATS").payload.len() * 8;
         let ratio = real as f64 / q.estimated_bits;
         let name = file.display();
         eprintln!(

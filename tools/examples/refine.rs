@@ -14,8 +14,8 @@
 //! build (`cargo build --example refine`) runs the networks as fast: dependencies and
 //! lic-models are optimised in every profile.
 //!
-//! Sizes are whole files: the entropy-coded payloads (`HYPZ` + `LATY` chunks, as the encoder
-//! writes them) plus the container around them, measured once per point with the real
+//! Sizes are whole files: the entropy-coded payload (the `LATS` chunk, as the encoder
+//! writes it) plus the container around them, measured once per point with the real
 //! encoder. PSNR is RGB on the 8-bit output of the decoder's reconstruction from the coded
 //! latents.
 //!
@@ -43,10 +43,7 @@ fn code(
     device: &Device,
 ) -> Result<(usize, f64), Box<dyn Error>> {
     let coded = model.net.quantise_latent(&model.exact, y, &model.scales, None);
-    let mut bytes = model.z_coder.encode(&coded.z_symbols, &coded.z_tables)?.len();
-    for (symbols, bins) in coded.y_symbols.iter().zip(&coded.y_bins) {
-        bytes += model.y_coder.encode(symbols, bins)?.len();
-    }
+    let bytes = lic_codec::latents_chunk(&model.z_coder, &model.y_coder, &coded, 0)?.payload.len();
     let x_hat = model.net.reconstruct(coded.latents, quality, device);
     let out = lic_codec::tensor_to_image(x_hat, img.width(), img.height());
     Ok((bytes, lic_tests::psnr(img, &out)))

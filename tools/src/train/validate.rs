@@ -6,7 +6,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use lic_bitstream::{Chunk, ColourSpace, FourCc, ImageFile, ImageHeader, ModelId, Quality};
+use lic_bitstream::{ColourSpace, ImageFile, ImageHeader, ModelId, Quality};
 use lic_entropy::{ScaleTable, TableSet};
 use lic_models::net::ImageModel;
 
@@ -48,12 +48,10 @@ impl Validator {
             for img in &self.images {
                 let x = lic_codec::image_to_tensor(img, &device);
                 let coded = model.quantise(&exact, x, q, &self.scales);
-                let z = z_coder.encode(&coded.z_symbols, &coded.z_tables).map_err(|e| e.to_string())?;
-                let mut chunks = vec![Chunk::new(FourCc::HYPER_LATENT, 0, 0, z)];
-                for (i, (s, b)) in coded.y_symbols.iter().zip(&coded.y_bins).enumerate() {
-                    let bytes = self.gaussian.encode(s, b).map_err(|e| e.to_string())?;
-                    chunks.push(Chunk::new(FourCc::LATENT, 0, i as u16, bytes));
-                }
+                let chunks = vec![
+                    lic_codec::latents_chunk(&z_coder, &self.gaussian, &coded, 0)
+                        .map_err(|e| e.to_string())?,
+                ];
                 let header = ImageHeader {
                     model: ModelId { name: "training".into(), digest: [0; 32] },
                     quality: Quality::from_f64(q).unwrap_or(Quality::from_milli(1000)),
