@@ -14,6 +14,7 @@ fn tiny() -> ModelConfig {
         z_channels: 8,
         slices: vec![4, 4, 8],
         context_hidden: 8,
+        params_hidden: None,
         synthesis_blocks: vec![],
         checkerboard: false,
     }

@@ -33,6 +33,11 @@ pub struct ModelConfig {
     pub slices: Vec<usize>,
     /// Hidden width of each slice's parameter and residual-prediction networks.
     pub context_hidden: usize,
+    /// Hidden width of the slice *parameter* networks (mean and scale, intra and inter) when
+    /// it differs from `context_hidden`. They are the entropy model's core and change no
+    /// reconstruction's pixels, so they can be widened alone and trained on frozen transforms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params_hidden: Option<usize>,
     /// Residual blocks in `g_s` after each of its first three layers (entry `i`: how many
     /// follow layer `i`, at 1/8, 1/4 and 1/2 resolution). Empty: none. Blocks start as the
     /// identity, so a trained model can grow them and fine-tune (see [`ResBlock`]).
@@ -52,7 +57,12 @@ impl ModelConfig {
         if self.slices.iter().sum::<usize>() != self.m || self.slices.contains(&0) {
             return Err(format!("slices {:?} do not partition m = {}", self.slices, self.m));
         }
-        if self.n == 0 || self.m == 0 || self.z_channels == 0 || self.context_hidden == 0 {
+        if self.n == 0
+            || self.m == 0
+            || self.z_channels == 0
+            || self.context_hidden == 0
+            || self.params_hidden == Some(0)
+        {
             return Err("channel counts must be positive".into());
         }
         if self.synthesis_blocks.len() > 3 || self.synthesis_blocks.iter().any(|&b| b > 8) {
@@ -62,6 +72,11 @@ impl ModelConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Hidden width of the slice parameter networks.
+    pub fn params_hidden(&self) -> usize {
+        self.params_hidden.unwrap_or(self.context_hidden)
     }
 }
 
@@ -291,7 +306,10 @@ impl ImageModel {
         let hidden = c.context_hidden;
         for &s in &c.slices {
             slice_params.push(Stack {
-                convs: vec![conv(c.m + before, hidden, 3, 1, device), conv(hidden, 2 * s, 3, 1, device)],
+                convs: vec![
+                    conv(c.m + before, c.params_hidden(), 3, 1, device),
+                    conv(c.params_hidden(), 2 * s, 3, 1, device),
+                ],
                 deconvs: vec![],
             });
             slice_lrp.push(Stack {

@@ -46,8 +46,8 @@ impl TemporalModel {
             .map(|&s| {
                 let stack = Stack {
                     convs: vec![
-                        conv(2 * c.m + before, c.context_hidden, 3, 1, device),
-                        conv(c.context_hidden, 2 * s, 3, 1, device),
+                        conv(2 * c.m + before, c.params_hidden(), 3, 1, device),
+                        conv(c.params_hidden(), 2 * s, 3, 1, device),
                     ],
                     deconvs: vec![],
                 };

@@ -137,7 +137,9 @@ pub(crate) fn read_progress(path: &Path) -> Result<Progress, String> {
 }
 
 /// Copies the weights of the checkpoint in `dir` into `model`, except parameters whose path
-/// starts with one of `fresh` (they keep their initialisation). Returns the source's progress.
+/// starts with one of `fresh` (they keep their initialisation). Convolutions whose path starts
+/// with one of `grow` may be wider in `model` than in the checkpoint ([`grown`]). Returns the
+/// source's progress.
 /// Every other parameter of `model` must be in the checkpoint with its shape: a start that
 /// silently left half the network random would be a different experiment. With `average`
 /// the weights come from the checkpoint's moving average (what that run ships).
@@ -145,6 +147,7 @@ pub fn init_weights(
     dir: &Path,
     model: &mut ImageModel,
     fresh: &[String],
+    grow: &[String],
     average: bool,
 ) -> Result<Progress, String> {
     let (m, _, _, p) = paths(dir);
@@ -158,15 +161,13 @@ pub fn init_weights(
         m
     };
     let progress = read_progress(&p)?;
-    let is_fresh = |path: &str| fresh.iter().any(|f| path.starts_with(f.as_str()));
     let mut store = BurnpackStore::from_file(&m);
-    let keep: Vec<String> = store
-        .get_all_tensors()
-        .map_err(|e| format!("reading {}: {e}", m.display()))?
-        .keys()
-        .filter(|k| !is_fresh(k))
-        .cloned()
-        .collect();
+    let saved = store.get_all_tensors().map_err(|e| format!("reading {}: {e}", m.display()))?;
+    let widened = widen(&*model, saved, grow)?;
+    let is_fresh = |path: &str| {
+        fresh.iter().any(|f| path.starts_with(f.as_str())) || widened.iter().any(|w| w.name == path)
+    };
+    let keep: Vec<String> = saved.keys().filter(|k| !is_fresh(k)).cloned().collect();
     // The same store, already read: the filter only narrows what is applied.
     let mut store = store.allow_partial(true).with_filter(PathFilter::from_paths(keep));
     let applied = model
@@ -183,7 +184,85 @@ pub fn init_weights(
             applied.errors.len()
         ));
     }
+    apply_widened(model, widened)?;
     Ok(progress)
+}
+
+/// The tensors of `module` under one of `prefixes` that `saved` holds with a narrower shape,
+/// widened from the saved ones ([`grown`]), ready to apply once the rest is loaded.
+fn widen<M: ModuleSnapshot>(
+    module: &M,
+    saved: &std::collections::BTreeMap<String, burn::store::burn_pack::Tensor>,
+    prefixes: &[String],
+) -> Result<Vec<burn::store::burn_pack::Tensor>, String> {
+    let mut widened = Vec::new();
+    for now in module.collect(None, None, false) {
+        let Some(old) = saved.get(&now.name) else { continue };
+        if old.shape != now.shape && prefixes.iter().any(|g| now.name.starts_with(g.as_str())) {
+            let read = |t: &burn::store::burn_pack::Tensor| {
+                burn::store::bridge::to_data(t).map_err(|e| format!("reading {}: {e}", now.name))
+            };
+            let data = grown(&now.name, &read(old)?, &read(&now)?)?;
+            widened.push(burn::store::bridge::from_data(data, now.name.clone(), None));
+        }
+    }
+    Ok(widened)
+}
+
+/// Applies the tensors [`widen`] made.
+fn apply_widened<M: ModuleSnapshot>(
+    module: &mut M,
+    widened: Vec<burn::store::burn_pack::Tensor>,
+) -> Result<(), String> {
+    if widened.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = widened.iter().map(|w| w.name.clone()).collect();
+    let applied = module.apply(widened, None, None, false);
+    if !applied.errors.is_empty() || applied.applied.len() != names.len() {
+        return Err(format!("widening {names:?}: {} errors", applied.errors.len()));
+    }
+    eprintln!("widened {} tensors: {}", names.len(), names.join(", "));
+    Ok(())
+}
+
+/// A trained tensor `old` widened to the shape of `now` (the freshly initialised one), so that
+/// the wider network computes exactly what the trained one did. Only convolutions (`.convs.`,
+/// weights `[out, in, kh, kw]`, and their biases) grow: the trained block is copied into the
+/// leading corner; weights from a new *input* channel are zero, so whatever a new hidden unit
+/// computes is ignored by the next layer until training moves those weights; a new unit's own
+/// input weights and bias keep their fresh values (random, so that it learns something other
+/// than its neighbours). Growing an output a later layer does not zero-weight (a network's
+/// last layer) would change the function; the configs grow hidden widths only.
+fn grown(
+    name: &str,
+    old: &burn::tensor::TensorData,
+    now: &burn::tensor::TensorData,
+) -> Result<burn::tensor::TensorData, String> {
+    let (os, ns) = (old.shape().as_slice().to_vec(), now.shape().as_slice().to_vec());
+    let fits = os.len() == ns.len() && os.iter().zip(&ns).all(|(o, n)| o <= n);
+    if !name.contains(".convs.") || !fits || !(os.len() == 4 && os[2..] == ns[2..] || os.len() == 1) {
+        return Err(format!("{name}: cannot grow {os:?} into {ns:?} (only convolutions widen)"));
+    }
+    let old_v: Vec<f32> = old.iter::<f32>().collect();
+    let mut v: Vec<f32> = now.iter::<f32>().collect();
+    if os.len() == 1 {
+        v[..os[0]].copy_from_slice(&old_v);
+    } else {
+        let plane = ns[2] * ns[3];
+        for o in 0..ns[0] {
+            for i in 0..ns[1] {
+                let dst = (o * ns[1] + i) * plane;
+                if i >= os[1] {
+                    v[dst..dst + plane].fill(0.0);
+                } else if o < os[0] {
+                    let src = (o * os[1] + i) * plane;
+                    v[dst..dst + plane].copy_from_slice(&old_v[src..src + plane]);
+                }
+            }
+        }
+    }
+    Ok(burn::tensor::TensorData::new(v, now.shape().clone()))
 }
 
 /// Loads a checkpoint into freshly built `model` and optimisers.
@@ -211,4 +290,68 @@ pub fn load(
     let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
     let aux = aux.load(&a).map_err(|e| format!("loading {}: {e}", a.display()))?;
     Ok((optim, aux, progress))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, Distribution, Tensor};
+    use lic_models::net::ModelConfig;
+
+    fn config(params_hidden: Option<usize>) -> ModelConfig {
+        ModelConfig {
+            n: 8,
+            m: 16,
+            z_channels: 8,
+            slices: vec![8, 8],
+            context_hidden: 8,
+            params_hidden,
+            synthesis_blocks: vec![],
+            checkerboard: false,
+        }
+    }
+
+    /// A checkpoint of a randomly initialised tiny model in `dir`; returns the model.
+    fn saved(dir: &Path, device: &Device) -> ImageModel {
+        let model = ImageModel::new(&config(None), device);
+        let (optim, aux) = (super::super::adam().init(), super::super::adam().init());
+        save(dir, &model, &optim, &aux, None, &Progress::default()).expect("save");
+        model
+    }
+
+    /// Widened parameter networks compute exactly what the trained ones did, and only
+    /// the widths named in `init_grow` may differ.
+    #[test]
+    fn widened_parameter_networks_start_as_the_trained_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let device = Device::flex();
+        let small = saved(dir.path(), &device);
+
+        let mut wide = ImageModel::new(&config(Some(20)), &device);
+        let err = init_weights(dir.path(), &mut wide, &[], &[], false).expect_err("shapes differ");
+        assert!(err.contains("does not fit"), "{err}");
+
+        let mut wide = ImageModel::new(&config(Some(20)), &device);
+        init_weights(dir.path(), &mut wide, &[], &["slice_params".into()], false).expect("grows");
+        for (i, (s, w)) in small.slice_params.iter().zip(&wide.slice_params).enumerate() {
+            let x = Tensor::<4>::random([1, 16 + 8 * i, 6, 5], Distribution::Normal(0.0, 1.0), &device);
+            let (a, b): (Vec<f32>, Vec<f32>) = (
+                s.forward(x.clone()).into_data().iter::<f32>().collect(),
+                w.forward(x).into_data().iter::<f32>().collect(),
+            );
+            assert_eq!(a.len(), b.len());
+            for (p, q) in a.iter().zip(&b) {
+                assert!((p - q).abs() <= 1e-5 * (1.0 + p.abs()), "slice {i}: {p} vs {q}");
+            }
+        }
+        // The new hidden units are there and live: random input weights, zero output weights.
+        let first = wide.slice_params[0].collect(None, None, false);
+        let shapes: Vec<Vec<usize>> = first.iter().map(|t| t.shape.as_slice().to_vec()).collect();
+        assert!(shapes.contains(&vec![20, 16, 3, 3]) && shapes.contains(&vec![16, 20, 3, 3]), "{shapes:?}");
+
+        // Only convolutions grow: a wider latent (the gains' shape) is refused.
+        let mut other = ImageModel::new(&ModelConfig { m: 24, slices: vec![8, 16], ..config(None) }, &device);
+        let err = init_weights(dir.path(), &mut other, &[], &["log_gain".into()], false).expect_err("no");
+        assert!(err.contains("cannot grow"), "{err}");
+    }
 }

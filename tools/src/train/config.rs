@@ -68,6 +68,12 @@ pub struct TrainConfig {
     /// transforms. Every other parameter must be in the checkpoint with the same shape.
     #[serde(default)]
     pub init_fresh: Vec<String>,
+    /// With `init_from`: convolutions whose path starts with one of these may be wider here
+    /// than in the checkpoint (e.g. `["slice_params"]` with a larger `params_hidden`). They are
+    /// widened so that the start computes exactly what the checkpoint did: the trained weights
+    /// in the leading corner, zero weights from every new hidden unit.
+    #[serde(default)]
+    pub init_grow: Vec<String>,
     /// With `init_from`: start from that checkpoint's moving average of the weights (what it
     /// ships) instead of its trained weights, e.g. to fine-tune the shipped model.
     #[serde(default)]
@@ -173,8 +179,8 @@ impl TrainConfig {
         if self.ema.is_some_and(|d| !(0.0..1.0).contains(&d)) {
             return Err("ema must be a decay in [0, 1)".into());
         }
-        if self.init_from.is_none() && !self.init_fresh.is_empty() {
-            return Err("init_fresh needs init_from".into());
+        if self.init_from.is_none() && !(self.init_fresh.is_empty() && self.init_grow.is_empty()) {
+            return Err("init_fresh and init_grow need init_from".into());
         }
         if self.init_from.is_none() && (self.init_average || self.train_only.is_some()) {
             return Err("init_average and train_only need init_from".into());

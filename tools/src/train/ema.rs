@@ -72,6 +72,7 @@ mod tests {
             z_channels: 8,
             slices: vec![8, 8],
             context_hidden: 8,
+            params_hidden: None,
             synthesis_blocks: vec![],
             checkerboard: false,
         };

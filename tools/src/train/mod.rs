@@ -246,7 +246,13 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             eprintln!("--restart: ignoring the checkpoint in {}", config.out.display());
         }
         if let Some(init) = &config.init_from {
-            let from = checkpoint::init_weights(init, &mut model, &config.init_fresh, config.init_average)?;
+            let from = checkpoint::init_weights(
+                init,
+                &mut model,
+                &config.init_fresh,
+                &config.init_grow,
+                config.init_average,
+            )?;
             eprintln!(
                 "starting from {} (step {}), fresh: {:?}",
                 init.display(),
