@@ -196,12 +196,16 @@ pub(crate) fn decode_latents<'c>(
     let (pw, ph) = (pixels::padded(w), pixels::padded(h));
     let z_shape = [m.config.z_channels, ph / pixels::ALIGN, pw / pixels::ALIGN];
     if let Some(payload) = chunk(FourCc::LATENTS, 0) {
-        if chunk(FourCc::HYPER_LATENT, 0).is_some() || chunk(FourCc::LATENT, 0).is_some() {
+        let slices = m.config.slices.len();
+        if chunk(FourCc::HYPER_LATENT, 0).is_some()
+            || (0..slices).any(|i| chunk(FourCc::LATENT, i as u16).is_some())
+        {
             return Err(CodecError::Corrupt("both a LATS chunk and HYPZ/LATY chunks".into()));
         }
         return decode_single_stream(m, payload, z_shape, prev);
     }
-    let z_payload = chunk(FourCc::HYPER_LATENT, 0).ok_or_else(|| CodecError::MissingChunk("HYPZ".into()))?;
+    let z_payload =
+        chunk(FourCc::HYPER_LATENT, 0).ok_or_else(|| CodecError::MissingChunk("LATS (or HYPZ)".into()))?;
     let z = m.z_coder.decode(z_payload, &z_table_indices(z_shape))?;
     // A slice's parts share one stream (anchors first): it stays open between them.
     let mut open: Option<(usize, lic_entropy::StreamDecoder<'_>)> = None;
