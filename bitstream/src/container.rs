@@ -85,6 +85,12 @@ impl<'a> ImageFile<'a> {
         Self { minor_version: minor_for(&chunks, IMAGE_MINOR_VERSION), header, chunks }
     }
 
+    /// The minor version [`ImageFile::to_bytes`] writes for these chunks: the oldest that can
+    /// hold them. A parsed file is canonical only if it was written with this version.
+    pub fn written_minor(&self) -> u8 {
+        minor_for(&self.chunks, IMAGE_MINOR_VERSION)
+    }
+
     /// The first chunk of the given type, tile and index.
     pub fn chunk(&self, fourcc: FourCc, tile: u32, index: u16) -> Option<&Chunk<'a>> {
         self.chunks.iter().find(|c| c.fourcc == fourcc && c.tile == tile && c.index == index)
@@ -113,7 +119,7 @@ impl<'a> ImageFile<'a> {
         let mut out = Vec::with_capacity(
             PREAMBLE_LEN + body.len() + 8 + self.chunks.len() * CHUNK_ENTRY_LEN + 4 + payload_len,
         );
-        write_preamble(&mut out, StreamKind::Image, minor_for(&self.chunks, IMAGE_MINOR_VERSION), &body);
+        write_preamble(&mut out, StreamKind::Image, self.written_minor(), &body);
 
         write_chunk_table(&mut out, &self.chunks);
         Ok(out)
