@@ -25,11 +25,6 @@ pub const IMAGE_MINOR_VERSION: u8 = 0;
 pub const VIDEO_MINOR_VERSION: u8 = 1;
 /// The minor version that introduced the single-stream `LATS` chunk ([`FourCc::LATENTS`]).
 pub const SINGLE_STREAM_MINOR_VERSION: u8 = 2;
-
-/// The oldest minor version that can hold `chunks`, at least `base`.
-pub(crate) fn minor_for(chunks: &[Chunk<'_>], base: u8) -> u8 {
-    chunks.iter().map(|c| c.fourcc.since_minor()).fold(base, u8::max)
-}
 /// Size of the fixed preamble (magic, versions, kind, flags, header length).
 pub const PREAMBLE_LEN: usize = 16;
 /// Largest header body a reader accepts.
@@ -67,6 +62,11 @@ impl StreamKind {
     }
 }
 
+/// The oldest minor version that can hold `chunks`, at least `base`.
+pub(crate) fn minor_for(chunks: &[Chunk<'_>], base: u8) -> u8 {
+    chunks.iter().map(|c| c.fourcc.since_minor()).fold(base, u8::max)
+}
+
 /// A parsed (or to-be-written) image file: its header and its chunks in table order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageFile<'a> {
@@ -80,7 +80,7 @@ pub struct ImageFile<'a> {
 }
 
 impl<'a> ImageFile<'a> {
-    /// A file of the current minor version.
+    /// A file of the oldest minor version that can hold `chunks` ([`ImageFile::written_minor`]).
     pub fn new(header: ImageHeader, chunks: Vec<Chunk<'a>>) -> Self {
         Self { minor_version: minor_for(&chunks, IMAGE_MINOR_VERSION), header, chunks }
     }

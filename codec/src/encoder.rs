@@ -245,9 +245,9 @@ pub(crate) struct Picture {
 
 /// The `LATS` chunk of tile `t` for a quantised latent: one stream holding `z` (`z_coder`'s
 /// tables), then the slices of `y` in coding order (`y_coder`'s). Separate `HYPZ`/`LATY`
-/// chunks (format 1.0) cost a table entry and a final coder state per slice, ≈ 100 bytes a
-/// picture: a sixth of a small video frame. Public so that training validation measures the
-/// files the encoder writes.
+/// chunks (format 1.0) cost a table entry and a final coder state per slice, ≈ 90 bytes a
+/// picture: up to a tenth of a small video frame. Public so that training validation measures
+/// the files the encoder writes.
 pub fn latents_chunk(
     z_coder: &lic_entropy::TableSet,
     y_coder: &lic_entropy::TableSet,
