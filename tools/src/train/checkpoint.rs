@@ -163,7 +163,7 @@ pub fn init_weights(
     let progress = read_progress(&p)?;
     let mut store = BurnpackStore::from_file(&m);
     let saved = store.get_all_tensors().map_err(|e| format!("reading {}: {e}", m.display()))?;
-    let widened = widen(&*model, saved, grow)?;
+    let widened = widen(model, saved, grow)?;
     let is_fresh = |path: &str| {
         fresh.iter().any(|f| path.starts_with(f.as_str())) || widened.iter().any(|w| w.name == path)
     };
@@ -184,19 +184,26 @@ pub fn init_weights(
             applied.errors.len()
         ));
     }
-    apply_widened(model, widened)?;
+    if !widened.is_empty() {
+        let names: Vec<String> = widened.iter().map(|w| w.name.clone()).collect();
+        let applied = model.apply(widened, None, None, false);
+        if !applied.errors.is_empty() || applied.applied.len() != names.len() {
+            return Err(format!("widening {names:?}: {} errors", applied.errors.len()));
+        }
+        eprintln!("widened {} tensors: {}", names.len(), names.join(", "));
+    }
     Ok(progress)
 }
 
-/// The tensors of `module` under one of `prefixes` that `saved` holds with a narrower shape,
+/// The tensors of `model` under one of `prefixes` that `saved` holds with a narrower shape,
 /// widened from the saved ones ([`grown`]), ready to apply once the rest is loaded.
-fn widen<M: ModuleSnapshot>(
-    module: &M,
+fn widen(
+    model: &ImageModel,
     saved: &std::collections::BTreeMap<String, burn::store::burn_pack::Tensor>,
     prefixes: &[String],
 ) -> Result<Vec<burn::store::burn_pack::Tensor>, String> {
     let mut widened = Vec::new();
-    for now in module.collect(None, None, false) {
+    for now in model.collect(None, None, false) {
         let Some(old) = saved.get(&now.name) else { continue };
         if old.shape != now.shape && prefixes.iter().any(|g| now.name.starts_with(g.as_str())) {
             let read = |t: &burn::store::burn_pack::Tensor| {
@@ -207,23 +214,6 @@ fn widen<M: ModuleSnapshot>(
         }
     }
     Ok(widened)
-}
-
-/// Applies the tensors [`widen`] made.
-fn apply_widened<M: ModuleSnapshot>(
-    module: &mut M,
-    widened: Vec<burn::store::burn_pack::Tensor>,
-) -> Result<(), String> {
-    if widened.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<String> = widened.iter().map(|w| w.name.clone()).collect();
-    let applied = module.apply(widened, None, None, false);
-    if !applied.errors.is_empty() || applied.applied.len() != names.len() {
-        return Err(format!("widening {names:?}: {} errors", applied.errors.len()));
-    }
-    eprintln!("widened {} tensors: {}", names.len(), names.join(", "));
-    Ok(())
 }
 
 /// A trained tensor `old` widened to the shape of `now` (the freshly initialised one), so that
@@ -240,13 +230,15 @@ fn grown(
     now: &burn::tensor::TensorData,
 ) -> Result<burn::tensor::TensorData, String> {
     let (os, ns) = (old.shape().as_slice().to_vec(), now.shape().as_slice().to_vec());
-    let fits = os.len() == ns.len() && os.iter().zip(&ns).all(|(o, n)| o <= n);
-    if !name.contains(".convs.") || !fits || !(os.len() == 4 && os[2..] == ns[2..] || os.len() == 1) {
+    let no_smaller = os.len() == ns.len() && os.iter().zip(&ns).all(|(o, n)| o <= n);
+    let bias = os.len() == 1;
+    let kernel = os.len() == 4 && os[2..] == ns[2..];
+    if !name.contains(".convs.") || !no_smaller || !(bias || kernel) {
         return Err(format!("{name}: cannot grow {os:?} into {ns:?} (only convolutions widen)"));
     }
     let old_v: Vec<f32> = old.iter::<f32>().collect();
     let mut v: Vec<f32> = now.iter::<f32>().collect();
-    if os.len() == 1 {
+    if bias {
         v[..os[0]].copy_from_slice(&old_v);
     } else {
         let plane = ns[2] * ns[3];
