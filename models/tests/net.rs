@@ -15,6 +15,7 @@ fn tiny() -> ModelConfig {
         slices: vec![4, 4, 8],
         context_hidden: 8,
         params_hidden: None,
+        hyper_channels: None,
         synthesis_blocks: vec![],
         checkerboard: false,
     }

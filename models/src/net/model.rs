@@ -29,6 +29,11 @@ pub struct ModelConfig {
     pub m: usize,
     /// Channels of the hyper-latent `z`.
     pub z_channels: usize,
+    /// Channels of the hyper-synthesis output (the features every slice's networks see) when
+    /// they differ from `m`. A model whose latent grows (`init_grow` on `g_a`) keeps its
+    /// trained hyperprior this way: only the new slices' networks are new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyper_channels: Option<usize>,
     /// Channel counts of the latent slices (sum = `m`), coded in order.
     pub slices: Vec<usize>,
     /// Hidden width of each slice's parameter and residual-prediction networks.
@@ -62,6 +67,7 @@ impl ModelConfig {
             || self.z_channels == 0
             || self.context_hidden == 0
             || self.params_hidden == Some(0)
+            || self.hyper_channels == Some(0)
         {
             return Err("channel counts must be positive".into());
         }
@@ -77,6 +83,11 @@ impl ModelConfig {
     /// Hidden width of the slice parameter networks.
     pub fn params_hidden(&self) -> usize {
         self.params_hidden.unwrap_or(self.context_hidden)
+    }
+
+    /// Channels of the hyper features `h_s` gives every slice's networks.
+    pub fn hyper_channels(&self) -> usize {
+        self.hyper_channels.unwrap_or(self.m)
     }
 }
 
@@ -262,7 +273,8 @@ pub struct ImageModel {
     pub g_s: Synthesis,
     /// Hyper-analysis: `y` → `z`.
     pub h_a: Stack,
-    /// Hyper-synthesis: `ẑ` → `M` hyper features (shared by every slice's networks).
+    /// Hyper-synthesis: `ẑ` → hyper features (`M` channels unless `hyper_channels` says
+    /// otherwise), shared by every slice's networks.
     pub h_s: Stack,
     /// Per slice: (hyper features, decoded slices before it) → mean and scale.
     pub slice_params: Vec<Stack>,
@@ -297,8 +309,9 @@ impl ImageModel {
         };
         let h_s = Stack {
             deconvs: vec![deconv(c.z_channels, n, 5, 2, device), deconv(n, n * 3 / 2, 5, 2, device)],
-            convs: vec![conv(n * 3 / 2, c.m, 3, 1, device)],
+            convs: vec![conv(n * 3 / 2, c.hyper_channels(), 3, 1, device)],
         };
+        let hyper = c.hyper_channels();
         let mut slice_params = Vec::new();
         let mut slice_lrp = Vec::new();
         let mut slice_spatial = Vec::new();
@@ -307,13 +320,13 @@ impl ImageModel {
         for &s in &c.slices {
             slice_params.push(Stack {
                 convs: vec![
-                    conv(c.m + before, c.params_hidden(), 3, 1, device),
+                    conv(hyper + before, c.params_hidden(), 3, 1, device),
                     conv(c.params_hidden(), 2 * s, 3, 1, device),
                 ],
                 deconvs: vec![],
             });
             slice_lrp.push(Stack {
-                convs: vec![conv(c.m + before + s, hidden, 3, 1, device), conv(hidden, s, 3, 1, device)],
+                convs: vec![conv(hyper + before + s, hidden, 3, 1, device), conv(hidden, s, 3, 1, device)],
                 deconvs: vec![],
             });
             if c.checkerboard {
@@ -340,6 +353,11 @@ impl ImageModel {
             log_inv_gain: Param::from_tensor(log_inv_gain),
             slices: c.slices.clone(),
         }
+    }
+
+    /// Channels of the hyper features (the output of `h_s`).
+    pub fn hyper_channels(&self) -> usize {
+        self.h_s.convs.last().map_or(0, |c| c.weight.dims()[0])
     }
 
     /// Gain vectors for a continuous quality in `[1, 8]`, `[1, M, 1, 1]` each: log-linear

@@ -46,7 +46,7 @@ impl TemporalModel {
             .map(|&s| {
                 let stack = Stack {
                     convs: vec![
-                        conv(2 * c.m + before, c.params_hidden(), 3, 1, device),
+                        conv(c.hyper_channels() + c.m + before, c.params_hidden(), 3, 1, device),
                         conv(c.params_hidden(), 2 * s, 3, 1, device),
                     ],
                     deconvs: vec![],
@@ -68,6 +68,7 @@ impl TemporalModel {
     /// after the hyper features), on `device`.
     pub fn from_image(net: &ImageModel, device: &Device) -> Self {
         let m: usize = net.slices.iter().sum();
+        let hyper = net.hyper_channels();
         // Every parameter is rebuilt from its values on `device`, so on an autodiff device
         // they are fresh leaves, not the outputs of a copy the graph would track.
         let param = |data: Vec<f32>, shape: [usize; 4]| {
@@ -89,7 +90,7 @@ impl TemporalModel {
                         for co in 0..cout {
                             for ci in 0..cin {
                                 // Hyper features keep their place; decoded slices move past ŷ_{t−1}.
-                                let to = if ci < m { ci } else { ci + m };
+                                let to = if ci < hyper { ci } else { ci + m };
                                 let src = (co * cin + ci) * plane;
                                 let dst = (co * wide + to) * plane;
                                 out[dst..dst + plane].copy_from_slice(&data[src..src + plane]);
@@ -124,7 +125,7 @@ impl TemporalModel {
     }
 
     /// Training-time likelihood of a frame's latent `y` (gains applied, `[B, M, h, w]`) given
-    /// the hyper features and the previous frame's decoded latent, both `[B, M, h, w]`.
+    /// the hyper features (`[B, H, h, w]`) and the previous frame's decoded latent (`[B, M, h, w]`).
     /// Uniform noise stands in for quantisation, and the noisy slices stand in for the
     /// decoded ones as context.
     pub fn likelihood(&self, slices: &[usize], hyper: Tensor<4>, prev: Tensor<4>, y: Tensor<4>) -> Tensor<4> {

@@ -217,13 +217,21 @@ fn widen(
 }
 
 /// A trained tensor `old` widened to the shape of `now` (the freshly initialised one), so that
-/// the wider network computes exactly what the trained one did. Only convolutions (`.convs.`,
-/// weights `[out, in, kh, kw]`, and their biases) grow: the trained block is copied into the
-/// leading corner; weights from a new *input* channel are zero, so whatever a new hidden unit
-/// computes is ignored by the next layer until training moves those weights; a new unit's own
-/// input weights and bias keep their fresh values (random, so that it learns something other
-/// than its neighbours). Growing an output a later layer does not zero-weight (a network's
-/// last layer) would change the function; the configs grow hidden widths only.
+/// the wider network computes exactly what the trained one did.
+///
+/// Convolutions (`.convs.`, weights `[out, in, kh, kw]`) and transposed convolutions
+/// (`.deconvs.`, weights `[in, out, kh, kw]`) and their biases grow: the trained block is
+/// copied into the leading corner; weights from a new *input* channel are zero, so whatever
+/// a new unit computes is ignored by the next layer until training moves those weights; a
+/// new unit's own input weights and bias keep their fresh values (random, so that it learns
+/// something other than its neighbours). Growing an output that a later layer does not
+/// zero-weight (a network's last layer) would change the function; the configs grow hidden
+/// widths, and the latent `y` (`g_a`'s last layer, read by `g_s` and `h_a` through zero
+/// weights).
+///
+/// The per-quality gains (`log_gain`, `log_inv_gain`, `[Q, M]`) grow with the latent: a new
+/// channel starts at the mean log-gain of its quality's trained channels, so the new
+/// channels are quantised about as finely as the old ones at every quality.
 fn grown(
     name: &str,
     old: &burn::tensor::TensorData,
@@ -231,28 +239,44 @@ fn grown(
 ) -> Result<burn::tensor::TensorData, String> {
     let (os, ns) = (old.shape().as_slice().to_vec(), now.shape().as_slice().to_vec());
     let no_smaller = os.len() == ns.len() && os.iter().zip(&ns).all(|(o, n)| o <= n);
-    let bias = os.len() == 1;
-    let kernel = os.len() == 4 && os[2..] == ns[2..];
-    if !name.contains(".convs.") || !no_smaller || !(bias || kernel) {
-        return Err(format!("{name}: cannot grow {os:?} into {ns:?} (only convolutions widen)"));
+    let refuse = || format!("{name}: cannot grow {os:?} into {ns:?} (only convolutions and gains widen)");
+    if !no_smaller {
+        return Err(refuse());
     }
     let old_v: Vec<f32> = old.iter::<f32>().collect();
     let mut v: Vec<f32> = now.iter::<f32>().collect();
-    if bias {
+    let gains = name == "log_gain" || name == "log_inv_gain";
+    let conv = name.contains(".convs.");
+    let deconv = name.contains(".deconvs.");
+    if gains && os.len() == 2 && os[0] == ns[0] {
+        for q in 0..ns[0] {
+            let row = &old_v[q * os[1]..(q + 1) * os[1]];
+            let mean = row.iter().sum::<f32>() / os[1] as f32;
+            let dst = &mut v[q * ns[1]..(q + 1) * ns[1]];
+            dst[..os[1]].copy_from_slice(row);
+            dst[os[1]..].fill(mean);
+        }
+    } else if (conv || deconv) && os.len() == 1 {
         v[..os[0]].copy_from_slice(&old_v);
-    } else {
+    } else if (conv || deconv) && os.len() == 4 && os[2..] == ns[2..] {
+        // Which of the two leading axes is the input channel.
+        let input_axis = usize::from(conv);
         let plane = ns[2] * ns[3];
-        for o in 0..ns[0] {
-            for i in 0..ns[1] {
-                let dst = (o * ns[1] + i) * plane;
-                if i >= os[1] {
+        for a in 0..ns[0] {
+            for b in 0..ns[1] {
+                let dst = (a * ns[1] + b) * plane;
+                let input = if input_axis == 0 { a } else { b };
+                let old_input = os[input_axis];
+                if input >= old_input {
                     v[dst..dst + plane].fill(0.0);
-                } else if o < os[0] {
-                    let src = (o * os[1] + i) * plane;
+                } else if a < os[0] && b < os[1] {
+                    let src = (a * os[1] + b) * plane;
                     v[dst..dst + plane].copy_from_slice(&old_v[src..src + plane]);
                 }
             }
         }
+    } else {
+        return Err(refuse());
     }
     Ok(burn::tensor::TensorData::new(v, now.shape().clone()))
 }
@@ -298,6 +322,7 @@ mod tests {
             slices: vec![8, 8],
             context_hidden: 8,
             params_hidden,
+            hyper_channels: None,
             synthesis_blocks: vec![],
             checkerboard: false,
         }
@@ -342,8 +367,71 @@ mod tests {
         assert!(shapes.contains(&vec![20, 16, 3, 3]) && shapes.contains(&vec![16, 20, 3, 3]), "{shapes:?}");
 
         // Only convolutions grow: a wider latent (the gains' shape) is refused.
-        let mut other = ImageModel::new(&ModelConfig { m: 24, slices: vec![8, 16], ..config(None) }, &device);
-        let err = init_weights(dir.path(), &mut other, &[], &["log_gain".into()], false).expect_err("no");
+        // Only convolutions and gains grow: wider GDNs (a larger `n`) are refused.
+        let mut other = ImageModel::new(&ModelConfig { n: 12, ..config(None) }, &device);
+        let err = init_weights(dir.path(), &mut other, &[], &["g_a".into()], false).expect_err("no");
         assert!(err.contains("cannot grow"), "{err}");
+    }
+
+    fn close(a: Tensor<4>, b: Tensor<4>, what: &str) {
+        let (a, b): (Vec<f32>, Vec<f32>) =
+            (a.into_data().iter::<f32>().collect(), b.into_data().iter::<f32>().collect());
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() <= 1e-5 * (1.0 + p.abs()), "{what}: {p} vs {q}");
+        }
+    }
+
+    /// A latent grown by a slice (`m` 16 → 24, the hyper features kept at 16) starts as the
+    /// trained model: the old channels of `y` are unchanged, `g_s` and `h_a` ignore the new
+    /// ones, the old slices' networks are the trained ones, and the new channels' gains start
+    /// at each quality's mean.
+    #[test]
+    fn grown_latent_starts_as_the_trained_model() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let device = Device::flex();
+        let small = saved(dir.path(), &device);
+        let c = ModelConfig { m: 24, slices: vec![8, 8, 8], hyper_channels: Some(16), ..config(None) };
+        let grow: Vec<String> = ["g_a.convs.3", "g_s.deconvs.0", "h_a.convs.0", "log_gain", "log_inv_gain"]
+            .map(String::from)
+            .into();
+        let fresh: Vec<String> = ["slice_params.2", "slice_lrp.2"].map(String::from).into();
+        let mut big = ImageModel::new(&c, &device);
+        let err = init_weights(dir.path(), &mut big, &fresh, &[], false).expect_err("shapes differ");
+        assert!(err.contains("does not fit"), "{err}");
+        let mut big = ImageModel::new(&c, &device);
+        init_weights(dir.path(), &mut big, &fresh, &grow, false).expect("grows");
+
+        let x = Tensor::<4>::random([1, 3, 64, 48], Distribution::Uniform(0.0, 1.0), &device);
+        let y_small = small.g_a.forward(x.clone());
+        let y_big = big.g_a.forward(x);
+        close(y_big.clone().narrow(1, 0, 16), y_small.clone(), "g_a");
+        let extra = y_big.narrow(1, 16, 8);
+        let spread: f32 = extra.clone().abs().sum().into_scalar();
+        assert!(spread > 0.0, "the new latent channels carry something");
+        let y_wide = Tensor::cat(vec![y_small.clone(), extra], 1);
+        close(big.g_s.forward(y_wide.clone()), small.g_s.forward(y_small.clone()), "g_s");
+        close(big.h_a.forward(y_wide), small.h_a.forward(y_small), "h_a");
+        let g = |m: &ImageModel, q| {
+            let (a, b) = m.gains(q);
+            Tensor::cat(vec![a, b], 1)
+        };
+        for q in [1.0, 4.5, 8.0] {
+            let (gs, gb) = (g(&small, q), g(&big, q));
+            close(
+                Tensor::cat(vec![gb.clone().narrow(1, 0, 16), gb.clone().narrow(1, 24, 16)], 1),
+                gs,
+                "gains",
+            );
+            // A new channel's log-gain is the mean of the trained ones.
+            let logs: Vec<f32> = small.log_gain.val().narrow(0, 0, 1).into_data().iter::<f32>().collect();
+            let mean = logs.iter().sum::<f32>() / 16.0;
+            let new: f32 = big.log_gain.val().narrow(0, 0, 1).narrow(1, 20, 1).into_scalar();
+            assert!((new - mean).abs() < 1e-6, "{new} vs {mean}");
+        }
+        for (i, (s, b)) in small.slice_params.iter().zip(&big.slice_params).enumerate() {
+            let x = Tensor::<4>::random([1, 16 + 8 * i, 5, 4], Distribution::Normal(0.0, 1.0), &device);
+            close(b.forward(x.clone()), s.forward(x), "slice networks");
+        }
     }
 }

@@ -73,6 +73,7 @@ mod tests {
             slices: vec![8, 8],
             context_hidden: 8,
             params_hidden: None,
+            hyper_channels: None,
             synthesis_blocks: vec![],
             checkerboard: false,
         };
