@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::store::{BurnpackStore, ModuleSnapshot, SafetensorsStore};
+use burn::store::{BurnpackStore, ModuleSnapshot, ModuleStore, SafetensorsStore};
 use burn::tensor::{Device, Tensor, TensorData};
 use lic_datasets::motion::Motion;
 use lic_models::net::{ImageModel, QUALITIES, TemporalModel};
@@ -87,6 +87,11 @@ pub struct TemporalConfig {
     /// temporal model is fine-tuned rather than retrained from intra.
     #[serde(default)]
     pub init_from: Option<PathBuf>,
+    /// `init_from` was trained for a narrower latent (the image model grew a slice): its
+    /// `ŷ_{t−1}` inputs are widened with zero weights and the slices it lacks start from the
+    /// image model's own networks, so the first step codes exactly as before ([`grow_weights`]).
+    #[serde(default)]
+    pub init_grow: bool,
 }
 
 fn default_seed() -> u64 {
@@ -219,6 +224,89 @@ fn load_weights(dir: &Path, t: &mut TemporalModel, grow: bool) -> Result<Tempora
     Ok(p)
 }
 
+/// Loads the temporal weights saved in `dir`, trained for a narrower latent, into `t` (built
+/// from the wider image model by [`TemporalModel::from_image`], which `t` must hold):
+///
+/// - a slice's first parameter layer reads `[hyper features | ŷ_{t−1} | decoded slices]`; the
+///   trained weights keep their places in the hyper features and the decoded slices, and
+///   those of the old `ŷ_{t−1}` channels too; the new `ŷ_{t−1}` channels get zero weights;
+/// - a skip map (`ŷ_{t−1}` → mean and scale) widens its input the same way;
+/// - a slice the saved model lacks keeps what `t` holds: the image model's networks (intra);
+/// - every other saved tensor must fit its place exactly.
+///
+/// So the grown model predicts the old slices from what the trained one saw, and ignores the
+/// new latent channels until training moves their weights.
+fn grow_weights(dir: &Path, t: &mut TemporalModel, hyper: usize) -> Result<TemporalProgress, String> {
+    use burn::store::bridge::{from_data, to_data};
+    let (m, _, j) = paths(dir);
+    let text = std::fs::read_to_string(&j).map_err(|e| format!("reading {}: {e}", j.display()))?;
+    let p: TemporalProgress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", j.display()))?;
+    let mut store = BurnpackStore::from_file(&m);
+    let saved = store.get_all_tensors().map_err(|e| format!("reading {}: {e}", m.display()))?;
+    // The old latent width: the input width of any skip map.
+    let old_m = saved
+        .get("skip.0.weight")
+        .and_then(|w| w.shape.as_slice().get(1).copied())
+        .ok_or_else(|| format!("{}: no skip.0.weight, not a temporal model", m.display()))?;
+    let new_m = t.skip.first().map_or(0, |c| c.weight.dims()[1]);
+    if old_m > new_m {
+        return Err(format!("{}: its latent ({old_m}) is wider than this model's ({new_m})", m.display()));
+    }
+    let mut grown = Vec::new();
+    let mut kept = 0;
+    for now in t.collect(None, None, false) {
+        let Some(old) = saved.get(&now.name) else { continue };
+        let read =
+            |x: &burn::store::burn_pack::Tensor| to_data(x).map_err(|e| format!("reading {}: {e}", now.name));
+        let (os, ns) = (old.shape.as_slice().to_vec(), now.shape.as_slice().to_vec());
+        let data = if os == ns {
+            read(old)?
+        } else {
+            let first_layer = now.name.starts_with("slice_params.") && now.name.ends_with(".convs.0.weight");
+            let skip = now.name.starts_with("skip.") && now.name.ends_with(".weight");
+            let widen = os.len() == 4 && ns.len() == 4 && os[0] == ns[0] && os[2..] == ns[2..];
+            if !(widen && (first_layer || skip) && ns[1] == os[1] + new_m - old_m) {
+                return Err(format!("{}: cannot grow {} {os:?} into {ns:?}", m.display(), now.name));
+            }
+            // Where old input channel `ci` goes: after the old ŷ_{t−1}, everything moves
+            // past the new channels; new inputs are zero.
+            let first_prev = if first_layer { hyper } else { 0 };
+            let place = |ci: usize| if ci < first_prev + old_m { ci } else { ci + new_m - old_m };
+            let old_v: Vec<f32> = read(old)?.iter::<f32>().collect();
+            let plane = ns[2] * ns[3];
+            let mut v = vec![0f32; ns.iter().product()];
+            for co in 0..ns[0] {
+                for ci in 0..os[1] {
+                    let src = (co * os[1] + ci) * plane;
+                    let dst = (co * ns[1] + place(ci)) * plane;
+                    v[dst..dst + plane].copy_from_slice(&old_v[src..src + plane]);
+                }
+            }
+            burn::tensor::TensorData::new(v, now.shape.clone())
+        };
+        if os == ns {
+            kept += 1;
+        }
+        grown.push(from_data(data, now.name.clone(), None));
+    }
+    if grown.len() != saved.len() {
+        let names: Vec<String> = t.collect(None, None, false).into_iter().map(|x| x.name).collect();
+        let extra: Vec<&String> = saved.keys().filter(|k| !names.contains(k)).collect();
+        return Err(format!("{}: tensors this model does not have: {extra:?}", m.display()));
+    }
+    let n = grown.len();
+    let applied = t.apply(grown, None, None, false);
+    if !applied.errors.is_empty() || applied.applied.len() != n {
+        return Err(format!("growing {}: {} errors", m.display(), applied.errors.len()));
+    }
+    eprintln!(
+        "grew {} ({old_m} → {new_m} latent channels): {kept} tensors kept, {} widened",
+        m.display(),
+        n - kept
+    );
+    Ok(p)
+}
+
 /// Exports image and temporal networks as one video-capable weights file.
 fn export(c: &TemporalConfig, path: &Path, force: bool) -> Result<(), String> {
     if path.exists() && !force {
@@ -287,7 +375,11 @@ pub fn run(c: &TemporalConfig, args: &TrainArgs) -> Result<(), String> {
         (optim, progress) = (o, p);
         eprintln!("resuming {} at step {}", c.out.display(), progress.progress.step);
     } else if let Some(init) = &c.init_from {
-        let p = load_weights(init, &mut temporal, true)?;
+        let p = if c.init_grow {
+            grow_weights(init, &mut temporal, image.model.hyper_channels())?
+        } else {
+            load_weights(init, &mut temporal, true)?
+        };
         eprintln!(
             "starting from {} (step {}, trained against image step {})",
             init.display(),
@@ -438,4 +530,85 @@ fn standard_normal(rng: &mut impl Rng) -> f32 {
     let u1 = rng.random::<f32>().max(f32::MIN_POSITIVE);
     let u2 = rng.random::<f32>();
     (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+    use lic_models::net::ModelConfig;
+
+    fn config(m: usize, slices: Vec<usize>) -> ModelConfig {
+        ModelConfig {
+            n: 8,
+            m,
+            z_channels: 8,
+            slices,
+            context_hidden: 8,
+            params_hidden: None,
+            hyper_channels: Some(16),
+            synthesis_blocks: vec![],
+            checkerboard: true,
+        }
+    }
+
+    fn values(t: Tensor<4>) -> Vec<f32> {
+        t.into_data().iter::<f32>().collect()
+    }
+
+    fn close(a: Tensor<4>, b: Tensor<4>, what: &str) {
+        let (a, b) = (values(a), values(b));
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() <= 1e-5 * (1.0 + p.abs()), "{what}: {p} vs {q}");
+        }
+    }
+
+    /// A temporal model trained for `m` = 16 grown onto an image model with `m` = 24 (one
+    /// more slice) predicts the old slices exactly as before, whatever the new `ŷ_{t−1}`
+    /// channels hold, and starts the new slice from the image model's networks.
+    #[test]
+    fn grown_temporal_model_predicts_the_old_slices_as_before() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let device = Device::flex();
+        // Random weights everywhere, the skip maps too, so every input matters.
+        let small = TemporalModel::new(&config(16, vec![8, 8]), &device);
+        save(dir.path(), &small, &super::super::adam().init(), &TemporalProgress::default()).expect("save");
+
+        let big_image = ImageModel::new(&config(24, vec![8, 8, 8]), &device);
+        let mut exact = TemporalModel::from_image(&big_image, &device);
+        let err = load_weights(dir.path(), &mut exact, false).expect_err("shapes differ");
+        assert!(err.contains("ShapeMismatch") || err.contains("does not fit"), "{err}");
+        let mut big = TemporalModel::from_image(&big_image, &device);
+        grow_weights(dir.path(), &mut big, 16).expect("grows");
+
+        let rand = |c| Tensor::<4>::random([1, c, 5, 4], Distribution::Normal(0.0, 1.0), &device);
+        let (hyper, prev, extra, decoded) = (rand(16), rand(16), rand(8), rand(8));
+        let prev_wide = Tensor::cat(vec![prev.clone(), extra], 1);
+        for i in 0..2 {
+            let mut ctx = vec![hyper.clone(), prev.clone()];
+            let mut wide = vec![hyper.clone(), prev_wide.clone()];
+            if i > 0 {
+                ctx.push(decoded.clone());
+                wide.push(decoded.clone());
+            }
+            close(
+                big.slice_params[i].forward(Tensor::cat(wide, 1)) + big.skip[i].forward(prev_wide.clone()),
+                small.slice_params[i].forward(Tensor::cat(ctx, 1)) + small.skip[i].forward(prev.clone()),
+                "old slices",
+            );
+            let x = rand(24);
+            close(big.spatial[i].forward(x.clone()), small.spatial[i].forward(x), "checkerboard networks");
+        }
+        // The new slice is the image model's: its networks match the untrained widening's.
+        let intra = TemporalModel::from_image(&big_image, &device);
+        let x = rand(16 + 24 + 16);
+        close(big.slice_params[2].forward(x.clone()), intra.slice_params[2].forward(x), "new slice");
+        assert_eq!(values(big.skip[2].forward(prev_wide.clone())), values(intra.skip[2].forward(prev_wide)));
+
+        // A wider saved latent than the model's is refused, not truncated.
+        let tiny_image = ImageModel::new(&config(8, vec![8]), &device);
+        let mut narrow = TemporalModel::from_image(&tiny_image, &device);
+        assert!(grow_weights(dir.path(), &mut narrow, 16).is_err());
+    }
 }
