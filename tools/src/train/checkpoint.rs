@@ -311,6 +311,7 @@ pub fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::test_util::close;
     use burn::tensor::{Device, Distribution, Tensor};
     use lic_models::net::ModelConfig;
 
@@ -371,15 +372,6 @@ mod tests {
         let mut other = ImageModel::new(&ModelConfig { n: 12, ..config(None) }, &device);
         let err = init_weights(dir.path(), &mut other, &[], &["g_a".into()], false).expect_err("no");
         assert!(err.contains("cannot grow"), "{err}");
-    }
-
-    fn close(a: Tensor<4>, b: Tensor<4>, what: &str) {
-        let (a, b): (Vec<f32>, Vec<f32>) =
-            (a.into_data().iter::<f32>().collect(), b.into_data().iter::<f32>().collect());
-        assert_eq!(a.len(), b.len(), "{what}");
-        for (p, q) in a.iter().zip(&b) {
-            assert!((p - q).abs() <= 1e-5 * (1.0 + p.abs()), "{what}: {p} vs {q}");
-        }
     }
 
     /// A latent grown by a slice (`m` 16 → 24, the hyper features kept at 16) starts as the

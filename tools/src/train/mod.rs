@@ -11,6 +11,8 @@ mod config;
 mod data;
 mod ema;
 mod temporal;
+#[cfg(test)]
+mod test_util;
 mod validate;
 
 use std::io::Write;

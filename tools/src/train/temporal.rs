@@ -208,13 +208,18 @@ fn load(
     Ok((optim, p))
 }
 
+/// Reads a temporal run's progress (`temporal.json`).
+fn read_progress(j: &Path) -> Result<TemporalProgress, String> {
+    let text = std::fs::read_to_string(j).map_err(|e| format!("reading {}: {e}", j.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", j.display()))
+}
+
 /// Loads the temporal weights saved in `dir` into `t`. With `grow`, the checkerboard
 /// networks may be missing from it (a run trained before the image model had them): they
 /// keep what `t` holds, the image model's. Every other weight must be there.
 fn load_weights(dir: &Path, t: &mut TemporalModel, grow: bool) -> Result<TemporalProgress, String> {
     let (m, _, j) = paths(dir);
-    let text = std::fs::read_to_string(&j).map_err(|e| format!("reading {}: {e}", j.display()))?;
-    let p: TemporalProgress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", j.display()))?;
+    let p = read_progress(&j)?;
     let mut store = BurnpackStore::from_file(&m).allow_partial(grow);
     let applied = t.load_from(&mut store).map_err(|e| format!("loading {}: {e}", m.display()))?;
     let missing = applied.missing.iter().filter(|(path, _)| !(grow && path.starts_with("spatial."))).count();
@@ -239,8 +244,7 @@ fn load_weights(dir: &Path, t: &mut TemporalModel, grow: bool) -> Result<Tempora
 fn grow_weights(dir: &Path, t: &mut TemporalModel, hyper: usize) -> Result<TemporalProgress, String> {
     use burn::store::bridge::{from_data, to_data};
     let (m, _, j) = paths(dir);
-    let text = std::fs::read_to_string(&j).map_err(|e| format!("reading {}: {e}", j.display()))?;
-    let p: TemporalProgress = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", j.display()))?;
+    let p = read_progress(&j)?;
     let mut store = BurnpackStore::from_file(&m);
     let saved = store.get_all_tensors().map_err(|e| format!("reading {}: {e}", m.display()))?;
     // The old latent width: the input width of any skip map.
@@ -535,6 +539,7 @@ fn standard_normal(rng: &mut impl Rng) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::test_util::{close, values};
     use burn::tensor::Distribution;
     use lic_models::net::ModelConfig;
 
@@ -549,18 +554,6 @@ mod tests {
             hyper_channels: Some(16),
             synthesis_blocks: vec![],
             checkerboard: true,
-        }
-    }
-
-    fn values(t: Tensor<4>) -> Vec<f32> {
-        t.into_data().iter::<f32>().collect()
-    }
-
-    fn close(a: Tensor<4>, b: Tensor<4>, what: &str) {
-        let (a, b) = (values(a), values(b));
-        assert_eq!(a.len(), b.len(), "{what}");
-        for (p, q) in a.iter().zip(&b) {
-            assert!((p - q).abs() <= 1e-5 * (1.0 + p.abs()), "{what}: {p} vs {q}");
         }
     }
 
