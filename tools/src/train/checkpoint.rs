@@ -71,11 +71,11 @@ pub fn save(
     if let Some(ema) = ema {
         save_model(ema, &e)?;
     }
-    optim.save(tmp(&o)).map_err(|e| format!("saving optimiser: {e}"))?;
-    aux.save(tmp(&a)).map_err(|e| format!("saving aux optimiser: {e}"))?;
+    super::optim_state::save(optim, &o)?;
+    super::optim_state::save(aux, &a)?;
     let json = serde_json::to_string_pretty(progress).map_err(|e| e.to_string())?;
     std::fs::write(tmp(&p), json).map_err(|e| format!("writing {}: {e}", p.display()))?;
-    let mut files = vec![&m, &o, &a];
+    let mut files = vec![&m];
     if ema.is_some() {
         files.push(&e);
     } else {
@@ -303,8 +303,8 @@ pub fn load(
         return Ok((optim, aux, progress));
     }
     load_exact(&m, model)?;
-    let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
-    let aux = aux.load(&a).map_err(|e| format!("loading {}: {e}", a.display()))?;
+    let optim = super::optim_state::load(optim, &o)?;
+    let aux = super::optim_state::load(aux, &a)?;
     Ok((optim, aux, progress))
 }
 

@@ -10,6 +10,7 @@ mod checkpoint;
 mod config;
 mod data;
 mod ema;
+mod optim_state;
 mod temporal;
 #[cfg(test)]
 mod test_util;

@@ -188,10 +188,10 @@ fn save(dir: &Path, t: &TemporalModel, optim: &ModuleOptimizer, p: &TemporalProg
     let tmp = |path: &Path| path.with_extension("tmp");
     let mut store = BurnpackStore::from_file(tmp(&m)).overwrite(true);
     t.save_into(&mut store).map_err(|e| format!("saving temporal model: {e}"))?;
-    optim.save(tmp(&o)).map_err(|e| format!("saving optimiser: {e}"))?;
+    super::optim_state::save(optim, &o)?;
     std::fs::write(tmp(&j), serde_json::to_string_pretty(p).map_err(|e| e.to_string())?)
         .map_err(|e| format!("writing {}: {e}", j.display()))?;
-    for f in [&m, &o, &j] {
+    for f in [&m, &j] {
         std::fs::rename(tmp(f), f).map_err(|e| format!("renaming {}: {e}", f.display()))?;
     }
     Ok(())
@@ -204,7 +204,7 @@ fn load(
 ) -> Result<(ModuleOptimizer, TemporalProgress), String> {
     let p = load_weights(dir, t, false)?;
     let o = paths(dir).1;
-    let optim = optim.load(&o).map_err(|e| format!("loading {}: {e}", o.display()))?;
+    let optim = super::optim_state::load(optim, &o)?;
     Ok((optim, p))
 }
 
