@@ -54,7 +54,6 @@ pub fn update(avg: ImageModel, model: &ImageModel, decay: f64) -> ImageModel {
 #[cfg(test)]
 mod tests {
     use burn::tensor::Device;
-    use lic_models::net::ModelConfig;
 
     use super::*;
 
@@ -66,17 +65,7 @@ mod tests {
 
     #[test]
     fn average_moves_by_the_decay() {
-        let config = ModelConfig {
-            n: 8,
-            m: 16,
-            z_channels: 8,
-            slices: vec![8, 8],
-            context_hidden: 8,
-            params_hidden: None,
-            hyper_channels: None,
-            synthesis_blocks: vec![],
-            checkerboard: false,
-        };
+        let config = crate::train::test_util::tiny_config();
         let device = Device::flex();
         let a = ImageModel::new(&config, &device);
         let b = ImageModel::new(&config, &device);

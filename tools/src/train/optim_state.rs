@@ -140,23 +140,13 @@ mod tests {
     use super::*;
     use burn::optim::GradientsParams;
     use burn::tensor::Device;
-    use lic_models::net::{ImageModel, ModelConfig};
+    use lic_models::net::ImageModel;
 
     /// An Adam state with moments in it: one step of the prior's auxiliary loss on a tiny
     /// model.
     fn stepped() -> ModuleOptimizer {
         let device = Device::flex().autodiff();
-        let config = ModelConfig {
-            n: 8,
-            m: 16,
-            z_channels: 8,
-            slices: vec![8, 8],
-            context_hidden: 8,
-            params_hidden: None,
-            hyper_channels: None,
-            synthesis_blocks: vec![],
-            checkerboard: false,
-        };
+        let config = crate::train::test_util::tiny_config();
         let model = ImageModel::new(&config, &device);
         let mut optim = super::super::adam().init();
         let grads = GradientsParams::from_grads(model.prior.aux_loss().backward(), &model);
