@@ -311,22 +311,12 @@ pub fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::test_util::close;
+    use crate::train::test_util::{close, tiny_config};
     use burn::tensor::{Device, Distribution, Tensor};
     use lic_models::net::ModelConfig;
 
     fn config(params_hidden: Option<usize>) -> ModelConfig {
-        ModelConfig {
-            n: 8,
-            m: 16,
-            z_channels: 8,
-            slices: vec![8, 8],
-            context_hidden: 8,
-            params_hidden,
-            hyper_channels: None,
-            synthesis_blocks: vec![],
-            checkerboard: false,
-        }
+        ModelConfig { params_hidden, ..tiny_config() }
     }
 
     /// A checkpoint of a randomly initialised tiny model in `dir`; returns the model.
