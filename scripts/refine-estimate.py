@@ -14,12 +14,14 @@ Usage: python3 scripts/refine-estimate.py REFINED_RESULTS.json [FULL_RESULTS.jso
 import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
-spec = importlib.util.spec_from_file_location("bds", __file__.replace("refine-estimate", "bd-sensitivity"))
-bds = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bds)
+# The BD-rate of bd-sensitivity.py, beside this file (its hyphenated name cannot be imported).
+_spec = importlib.util.spec_from_file_location("bds", Path(__file__).with_name("bd-sensitivity.py"))
+bds = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bds)
 
 
 def curve(items, codec, images):
@@ -35,11 +37,10 @@ def main():
     codec = next(it["codec"] for it in refined if it["codec"].startswith("lic"))
     subset = sorted({it["image"] for it in refined})
     every = sorted({it["image"] for it in full})
-    plain_s, ref_s = curve(full, "lic", subset), curve(refined, codec, subset)
+    plain_s, ref_s, jpeg_s = (curve(r, c, subset) for r, c in ((full, "lic"), (refined, codec), (full, "jpeg")))
     plain_f, jpeg_f = curve(full, "lic", every), curve(full, "jpeg", every)
     print(f"{codec} on {len(subset)} images vs plain: {bds.bd_rate(plain_s, ref_s):+.2f}%; "
-          f"vs JPEG: plain {bds.bd_rate(curve(full, 'jpeg', subset), plain_s):+.2f}%, "
-          f"refined {bds.bd_rate(curve(full, 'jpeg', subset), ref_s):+.2f}%")
+          f"vs JPEG: plain {bds.bd_rate(jpeg_s, plain_s):+.2f}%, refined {bds.bd_rate(jpeg_s, ref_s):+.2f}%")
     est = (plain_f[0] * ref_s[0] / plain_s[0], plain_f[1] + ref_s[1] - plain_s[1])
     print(f"all {len(every)} images vs JPEG: plain {bds.bd_rate(jpeg_f, plain_f):+.2f}% (measured), "
           f"refined {bds.bd_rate(jpeg_f, est):+.2f}% (estimate)")
