@@ -15,8 +15,9 @@ pub const TILE_ALIGN: u32 = 64;
 
 /// Identity of the exact weights a file was coded with.
 ///
-/// A decoder compares both fields against the model it holds and refuses a mismatch, because
-/// decoding with other weights produces garbage rather than an error.
+/// A decoder compares the digest with the model it holds and refuses a mismatch, because
+/// decoding with other weights produces garbage rather than an error. The name is for people
+/// (`lic info`); a model found by its digest may carry another name today.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ModelId {
     /// Human-readable name, e.g. `lic-mbt-v1` (1 to 64 bytes of UTF-8).

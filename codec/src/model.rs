@@ -132,9 +132,26 @@ pub struct Model {
 }
 
 impl Model {
-    /// The default model embedded in lic.
+    /// The default image model embedded in lic. It codes images only; video uses
+    /// [`Model::embedded_video`].
     pub fn embedded(backend: Backend) -> Result<Self> {
         Self::from_bytes(lic_models::DEFAULT_MODEL_NAME, lic_models::DEFAULT_WEIGHTS, backend)
+    }
+
+    /// The video model embedded in lic: an image model with inter-frame networks.
+    pub fn embedded_video(backend: Backend) -> Result<Self> {
+        Self::from_bytes(lic_models::VIDEO_MODEL_NAME, lic_models::VIDEO_WEIGHTS, backend)
+    }
+
+    /// The embedded model a file was coded with (its header's [`ModelId`]), found by digest,
+    /// so files coded by any embedded model, or by an earlier build whose model this one
+    /// still embeds, decode with no `--model`. An error naming the model when none matches.
+    ///
+    /// [`ModelId`]: lic_bitstream::ModelId
+    pub fn embedded_for(model: &lic_bitstream::ModelId, backend: Backend) -> Result<Self> {
+        let (name, bytes) = lic_models::embedded_with_digest(&model.digest)
+            .ok_or_else(|| lic_models::ModelError::NotEmbedded { file: lic_models::short_id(model) })?;
+        Self::from_bytes(name, bytes, backend)
     }
 
     /// Loads a weights file (`.safetensors` exported by `lic train`).

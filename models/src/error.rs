@@ -57,6 +57,14 @@ pub enum ModelError {
         /// `name sha256:…` of the loaded model.
         loaded: String,
     },
+    /// A file records a model this build does not embed.
+    #[error(
+        "file was coded with model {file}, which this build of lic does not embed; load its weights (--model)"
+    )]
+    NotEmbedded {
+        /// `name sha256:…` of the file's model.
+        file: String,
+    },
     /// Stored entropy tables are invalid.
     #[error("entropy tables {tensor:?}: {source}")]
     Tables {

@@ -6,8 +6,10 @@
 //! of producing garbage. Integer entropy tables (the factorized prior's CDFs, computed once
 //! at export) are stored in the same file, so they are covered by the same digest.
 //!
-//! The Burn network definitions (analysis/synthesis, hyperprior, channel-wise context model)
-//! build on this crate in the models issue.
+//! [`net`] holds the Burn network definitions (analysis/synthesis, hyperprior, channel-wise
+//! context model, the inter-frame entropy model) and their exact CPU parameter path. Two
+//! models are embedded: the image default and a video model ([`EMBEDDED`]); decoders find the
+//! one a file records with [`embedded_with_digest`].
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
@@ -20,8 +22,32 @@ pub use error::{ModelError, Result};
 
 /// Name of the default model coded files record.
 pub const DEFAULT_MODEL_NAME: &str = "lic-default";
-/// The default model's weights, embedded so a fresh checkout codes with no download.
-/// Produced by `lic train --config configs/cpu-small.toml --export …` (see README.md here).
+/// The default image model's weights, embedded so a fresh checkout codes with no download.
+/// Produced by `lic train --config configs/latent-192-long.toml --export …` (see README.md
+/// here). It has no inter-frame networks: video uses [`VIDEO_WEIGHTS`].
 pub static DEFAULT_WEIGHTS: &[u8] = include_bytes!("../weights/lic-default.safetensors");
+
+/// Name of the embedded video model.
+pub const VIDEO_MODEL_NAME: &str = "lic-video";
+/// The embedded video model: an image model with the inter-frame networks trained against
+/// it. Each temporal fit belongs to one image model, and a better image model makes all-intra
+/// the harder baseline, so the video model moves on only when its refit keeps the video
+/// bar; until then it is an older image model with its own temporal networks.
+/// Produced by `lic train --config configs/temporal-192-long.toml --export …`.
+pub static VIDEO_WEIGHTS: &[u8] = include_bytes!("../weights/lic-video.safetensors");
+
+/// Every model built into lic, as (name, weights): the image default first.
+pub static EMBEDDED: [(&str, &[u8]); 2] =
+    [(DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS), (VIDEO_MODEL_NAME, VIDEO_WEIGHTS)];
+
+/// The embedded model whose weights have SHA-256 `digest`, as (name, weights): how a decoder
+/// finds the model a file records, whichever of them coded it (files record the digest, and
+/// a file coded by an earlier build under another name still finds its weights).
+pub fn embedded_with_digest(digest: &[u8; 32]) -> Option<(&'static str, &'static [u8])> {
+    static DIGESTS: std::sync::OnceLock<Vec<[u8; 32]>> = std::sync::OnceLock::new();
+    let digests = DIGESTS.get_or_init(|| EMBEDDED.iter().map(|(_, w)| weights_digest(w)).collect());
+    EMBEDDED.iter().zip(digests).find(|(_, d)| *d == digest).map(|(e, _)| *e)
+}
+
 pub use package::{CONFIG_KEY, CodecModel, TEMPORAL, Z_TABLES, export, export_with};
-pub use weights::{Weights, weights_digest};
+pub use weights::{Weights, short_id, weights_digest};

@@ -15,6 +15,11 @@ pub fn weights_digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// `name sha256:` and the digest's first 16 hex digits, for messages.
+pub fn short_id(m: &ModelId) -> String {
+    format!("{} sha256:{}", m.name, &m.digest_hex()[..16])
+}
+
 /// A validated weights file, cheap to clone and share between threads.
 #[derive(Clone, Debug)]
 pub struct Weights {
@@ -56,8 +61,7 @@ impl Weights {
         if file_model.digest == self.id.digest {
             return Ok(());
         }
-        let show = |m: &ModelId| format!("{} sha256:{}", m.name, &m.digest_hex()[..16]);
-        Err(ModelError::WrongModel { file: show(file_model), loaded: show(&self.id) })
+        Err(ModelError::WrongModel { file: short_id(file_model), loaded: short_id(&self.id) })
     }
 
     fn tensors(&self) -> SafeTensors<'_> {

@@ -32,28 +32,48 @@ fn latent_digest(tiles: &[lic_codec::Latents]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The committed file decodes to the committed latents, bit for bit, on this machine. CI on
-/// another CPU or OS running this is the cross-platform check.
+/// Each embedded model's committed file decodes to the committed latents, bit for bit, on
+/// this machine; CI on another CPU or OS running this is the cross-platform check. The
+/// decoder finds the model by the digest the file records (`Model::embedded_for`), as `lic
+/// decode` does, so this also checks that a file coded by an earlier build's default (the
+/// video model's file was coded when it was the default, under the name `lic-default`) still
+/// decodes with no `--model`. `LIC_BLESS=1` rewrites only the vectors whose model changed.
 #[test]
-fn pinned_file_decodes_to_pinned_latents() {
-    let model = Model::embedded(Backend::Cpu).expect("model");
-    let dir = vector_dir();
-    let (file, expected) = (dir.join("synthetic-q4.lic"), dir.join("synthetic-q4.latents.sha256"));
-    if std::env::var_os("LIC_BLESS").is_some() {
-        std::fs::create_dir_all(&dir).expect("dir");
-        let bytes = Encoder::new(&model).encode(&test_image()).expect("encode");
-        let lat = Decoder::new(&model).latents(&bytes).expect("latents");
-        std::fs::write(&file, &bytes).expect("write");
-        std::fs::write(&expected, latent_digest(&lat) + "\n").expect("write");
+fn pinned_files_decode_to_pinned_latents() {
+    type Load = fn(Backend) -> lic_codec::Result<Model>;
+    let cases: [(&str, Load); 2] =
+        [("synthetic-q4", Model::embedded), ("video-synthetic-q4", Model::embedded_video)];
+    for (stem, load) in cases {
+        let model = load(Backend::Cpu).expect("model");
+        let dir = vector_dir();
+        let (file, expected) = (dir.join(format!("{stem}.lic")), dir.join(format!("{stem}.latents.sha256")));
+        let recorded = |bytes: &[u8]| lic_bitstream::ImageFile::parse(bytes).expect("parse").header.model;
+        let stale = std::fs::read(&file).map_or(true, |b| recorded(&b).digest != model.id().digest);
+        if stale && std::env::var_os("LIC_BLESS").is_some() {
+            std::fs::create_dir_all(&dir).expect("dir");
+            let bytes = Encoder::new(&model).encode(&test_image()).expect("encode");
+            let lat = Decoder::new(&model).latents(&bytes).expect("latents");
+            std::fs::write(&file, &bytes).expect("write");
+            std::fs::write(&expected, latent_digest(&lat) + "\n").expect("write");
+        }
+        let bytes = std::fs::read(&file).expect("vector present (bless with LIC_BLESS=1)");
+        let found = Model::embedded_for(&recorded(&bytes), Backend::Cpu).unwrap_or_else(|e| {
+            panic!("{stem}: {e}: the vector was made with other weights; re-bless with LIC_BLESS=1 after shipping a model")
+        });
+        assert_eq!(found.id(), model.id(), "{stem}: the digest found another embedded model");
+        let lat = Decoder::new(&found).latents(&bytes).expect("latents");
+        let want = std::fs::read_to_string(&expected).expect("digest");
+        assert_eq!(latent_digest(&lat), want.trim(), "{stem}: decoded latents differ from the pinned ones");
     }
-    let bytes = std::fs::read(&file).expect("vector present (bless with LIC_BLESS=1)");
-    let lat = Decoder::new(&model).latents(&bytes).unwrap_or_else(|e| {
-        panic!(
-            "{e}: the vector was made with other weights; re-bless with LIC_BLESS=1 after shipping a model"
-        )
-    });
-    let want = std::fs::read_to_string(&expected).expect("digest");
-    assert_eq!(latent_digest(&lat), want.trim(), "decoded latents differ from the pinned ones");
+}
+
+/// A file recording a model this build does not embed is refused with an error naming it.
+#[test]
+fn unknown_model_is_a_clear_error() {
+    let id = lic_bitstream::ModelId { name: "someone-elses".into(), digest: [7; 32] };
+    let e = Model::embedded_for(&id, Backend::Cpu).expect_err("no such model");
+    let msg = e.to_string();
+    assert!(msg.contains("someone-elses") && msg.contains("--model"), "{msg}");
 }
 
 /// One thread or several: the same bits.

@@ -121,7 +121,7 @@ fn hostile_payloads_with_valid_checksums_decode_or_fail_cleanly() {
 
 #[test]
 fn hostile_video_packets_decode_or_fail_cleanly() {
-    let model = Model::embedded(Backend::Cpu).expect("embedded model");
+    let model = Model::embedded_video(Backend::Cpu).expect("embedded model");
     let frames: Vec<RgbImage> = (0..3).map(|i| frame(2 * i)).collect();
     let mut enc = VideoEncoder::new(&model, 4.0, 8, 96, 72, (25, 1)).expect("encoder");
     let mut bytes = enc.header().to_vec();

@@ -1,7 +1,7 @@
 //! The rate the model estimates for an image is what the entropy coder really spends.
 
 use burn::tensor::Device;
-use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
+use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, VIDEO_MODEL_NAME, VIDEO_WEIGHTS, Weights};
 
 /// Real coded size of the latents over the model's estimate must lie in this range: the
 /// issue's ±2%.
@@ -9,22 +9,29 @@ use lic_models::{CodecModel, DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS, Weights};
 /// Above 1 would be cost the integer tables, the escape or the coder add; below 1 comes from
 /// the model (scale bins take the largest ladder scale ≤ σ, so a model that over-predicts σ
 /// codes slightly smaller than its continuous estimate). The step-4049 model measured
-/// 0.94–0.99; the step-12074 default measures 0.988–1.009 on these three images.
+/// 0.94–0.99; the step-12074 default measures 0.988–1.009 on these three images, the
+/// step-34223 image model (2026-12-07) 0.9987–1.0014.
 const RATIO: std::ops::RangeInclusive<f64> = 0.98..=1.02;
 
-/// The CPU device, the embedded model on it and the Kodak files; `None` (the test skips)
-/// without the data.
-fn setup(what: &str) -> Option<(Device, CodecModel, Vec<std::path::PathBuf>)> {
+/// The CPU device, an embedded model (`name`, `bytes`) on it and the Kodak files; `None`
+/// (the test skips) without the data.
+fn setup(
+    what: &str,
+    name: &str,
+    bytes: &'static [u8],
+) -> Option<(Device, CodecModel, Vec<std::path::PathBuf>)> {
     let root = lic_tests::data_root_or_skip(what)?;
     let device = Device::flex();
-    let weights = Weights::from_bytes(DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS).expect("embedded weights");
+    let weights = Weights::from_bytes(name, bytes).expect("embedded weights");
     let model = CodecModel::load(weights, &device).expect("embedded model");
     Some((device, model, lic_datasets::kodak(&root).expect("kodak")))
 }
 
 #[test]
 fn estimated_rate_matches_real_coded_size() {
-    let Some((device, model, files)) = setup("rate check") else { return };
+    let Some((device, model, files)) = setup("rate check", DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS) else {
+        return;
+    };
     for (file, quality) in [(&files[0], 1.0), (&files[6], 4.0), (&files[22], 8.0)] {
         let img = lic_datasets::load_image(file).expect("image").into_rgb8();
         let x = lic_codec::image_to_tensor(&img, &device);
@@ -48,8 +55,10 @@ fn estimated_rate_matches_real_coded_size() {
 /// float differences of the tensor convolutions.
 #[test]
 fn training_rate_is_the_codecs_rate() {
-    let Some((device, model, files)) = setup("training rate check") else { return };
-    let temporal = model.temporal.as_ref().expect("the default model codes video");
+    let Some((device, model, files)) = setup("training rate check", VIDEO_MODEL_NAME, VIDEO_WEIGHTS) else {
+        return;
+    };
+    let temporal = model.temporal.as_ref().expect("the video model codes video");
     let net = &model.net;
     let img = lic_datasets::load_image(&files[22]).expect("image").into_rgb8();
     // Two frames of a camera panning 3 pixels right.

@@ -47,7 +47,8 @@ pub fn run(args: &DecodeArgs) -> Result<(), ToolError> {
         None => None,
     };
     let bytes = read_input(&args.input)?;
-    let model = args.model.load()?;
+    let coded_with = lic_codec::bitstream::ImageFile::parse(&bytes).ok().map(|f| f.header.model);
+    let model = args.model.load_for(coded_with.as_ref())?;
     let bar = spinner(args.out.quiet, format!("decoding {input}"));
     let started = Instant::now();
     let decoded = lic_codec::Decoder::new(&model)

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use lic_codec::bitstream::ModelId;
 use lic_codec::{Backend, Model};
 
 use crate::ToolError;
@@ -21,7 +22,8 @@ pub enum BackendArg {
 /// Model selection.
 #[derive(Args)]
 pub struct ModelArgs {
-    /// Weights file (default: the model embedded in lic).
+    /// Weights file (default: the model embedded in lic; decoders take the embedded model
+    /// the file was coded with).
     #[arg(long, value_name = "PATH")]
     model: Option<PathBuf>,
     /// Where to run the networks.
@@ -40,12 +42,34 @@ impl From<BackendArg> for Backend {
 }
 
 impl ModelArgs {
-    /// Loads the chosen model onto the chosen backend.
+    /// Loads `--model`, or else the embedded image model, onto the chosen backend.
     pub fn load(&self) -> Result<Model, ToolError> {
+        self.load_or(Model::embedded)
+    }
+
+    /// Loads `--model`, or else the embedded video model.
+    pub fn load_video(&self) -> Result<Model, ToolError> {
+        self.load_or(Model::embedded_video)
+    }
+
+    /// Loads `--model`, or else the embedded model a file's header names (`coded_with`), so
+    /// any file an embedded model coded decodes without flags. With no readable header the
+    /// image model is loaded, and the decoder then says what is wrong with the file.
+    pub fn load_for(&self, coded_with: Option<&ModelId>) -> Result<Model, ToolError> {
+        match coded_with {
+            Some(id) => self.load_or(|backend| Model::embedded_for(id, backend)),
+            None => self.load(),
+        }
+    }
+
+    fn load_or(
+        &self,
+        embedded: impl FnOnce(Backend) -> lic_codec::Result<Model>,
+    ) -> Result<Model, ToolError> {
         let backend = Backend::from(self.backend);
         let model = match &self.model {
             Some(path) => Model::from_path(path, backend),
-            None => Model::embedded(backend),
+            None => embedded(backend),
         };
         model.map_err(|source| ToolError::Codec { path: "model".into(), source })
     }

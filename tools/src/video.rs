@@ -149,7 +149,7 @@ pub fn encode(args: &EncodeVideoArgs) -> Result<(), ToolError> {
         return Err(ToolError::Usage("--gop must be at least 1".into()));
     }
     let stream = RefCell::new(Stream::create(&out_path, args.out.force)?);
-    let model = args.model.load()?;
+    let model = args.model.load_video()?;
     let started = Instant::now();
     let limit = args.frames.unwrap_or(u32::MAX);
     let enc: RefCell<Option<VideoEncoder<'_>>> = RefCell::new(None);
@@ -289,7 +289,8 @@ pub fn decode(args: &DecodeVideoArgs) -> Result<(), ToolError> {
         )));
     }
     let bytes = read_input(&args.input)?;
-    let model = args.model.load()?;
+    let coded_with = lic_codec::bitstream::VideoFile::parse(&bytes).ok().map(|f| f.header.model);
+    let model = args.model.load_for(coded_with.as_ref())?;
     let codec_err = |source| ToolError::Codec { path: input.clone(), source };
     let dec = VideoDecoder::new(&model, &bytes).map_err(codec_err)?;
     let h = dec.header().clone();

@@ -131,6 +131,21 @@ fn fails_cleanly(cmd: &mut Command, needle: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// `lic decode` takes the embedded model a file records: the image default's files, and the
+/// committed vector the video model coded when it was the default (recorded as `lic-default`).
+#[test]
+fn decode_finds_the_embedded_model_the_file_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vector =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/model/video-synthetic-q4.lic");
+    let out = dir.path().join("v.png");
+    lic().arg("decode").arg(&vector).arg("-o").arg(&out).arg("--quiet").assert().success();
+    let img = image::open(&out).expect("decoded");
+    assert_eq!((img.width(), img.height()), (200, 136));
+    let info = lic().arg("info").arg(&vector).assert().success().get_output().stdout.clone();
+    assert!(String::from_utf8_lossy(&info).contains("7feeea01"), "the vector is the video model's");
+}
+
 #[test]
 fn failures_are_clean() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -174,6 +189,17 @@ fn failures_are_clean() {
     std::fs::write(&foreign, bytes).expect("write");
     fails_cleanly(
         lic().arg("decode").arg(&foreign).arg("-o").arg(dir.path().join("f.png")),
+        "does not embed",
+    );
+    let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/weights/lic-default.safetensors");
+    fails_cleanly(
+        lic()
+            .arg("decode")
+            .arg(&foreign)
+            .arg("--model")
+            .arg(&weights)
+            .arg("-o")
+            .arg(dir.path().join("f.png")),
         "load the matching weights",
     );
 

@@ -152,6 +152,9 @@ struct Results {
     /// CPU and cores of the machine(s) that ran it.
     #[serde(default)]
     machine: String,
+    /// `name sha256:…` of the lic model measured (empty when only anchors ran).
+    #[serde(default)]
+    model: String,
     items: Vec<Item>,
 }
 
@@ -231,11 +234,13 @@ fn run_tasks(args: &RunArgs) -> Result<(), String> {
     }
 
     let mut items = Vec::new();
+    let mut model_id = String::new();
     let lic_tasks: Vec<(usize, f64)> =
         tasks.iter().filter_map(|&(i, c)| if let Codec::Lic(q) = c { Some((i, q)) } else { None }).collect();
     if !lic_tasks.is_empty() {
         let model = args.model.load().map_err(|e| e.to_string())?;
         let backend = model.backend_kind();
+        model_id = lic_models::short_id(model.id());
         let setup =
             LicSetup { tiling: args.tile.map(|t| (t > 0).then_some((t, args.overlap))), refine: args.refine };
         let mut name = match setup.tiling {
@@ -274,6 +279,7 @@ fn run_tasks(args: &RunArgs) -> Result<(), String> {
         shard: (shard, shards),
         command: command_line(),
         machine: report::machine(),
+        model: model_id,
         items,
     };
     report::write_json(&out.out.join("results.json"), &results)?;
@@ -326,12 +332,16 @@ fn merge(args: &MergeArgs) -> Result<(), String> {
     let mut machines: Vec<String> = parts.iter().map(|p| p.machine.clone()).collect();
     machines.sort();
     machines.dedup();
+    let mut models: Vec<String> = parts.iter().map(|p| p.model.clone()).filter(|m| !m.is_empty()).collect();
+    models.sort();
+    models.dedup();
     let results = Results {
         format: FORMAT.into(),
         dataset: parts[0].dataset.clone(),
         shard: (1, 1),
         command: commands.join("\n"),
         machine: machines.join("; "),
+        model: models.join("; "),
         items,
     };
     std::fs::create_dir_all(&args.output.out)

@@ -346,6 +346,9 @@ fn report_markdown(
         env!("CARGO_PKG_VERSION"),
         results.machine
     );
+    if !results.model.is_empty() {
+        let _ = writeln!(s, "lic model: {}.\n", results.model);
+    }
     let _ = writeln!(s, "Regenerate with:\n\n```sh\n{}\n```\n", results.command);
     let _ = writeln!(s, "Per-image results: `{}`.\n", link(&dir.join("results.json"), base));
     s += "## Rate–distortion\n\n";

@@ -266,7 +266,7 @@ pub fn run(args: &VideoBenchArgs) -> Result<(), String> {
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let model = args.model.load().map_err(|e| e.to_string())?;
+    let model = args.model.load_video().map_err(|e| e.to_string())?;
     let limit = args.frames.unwrap_or(usize::MAX);
     let total = clips.len()
         * (args.qualities.len() * 2
@@ -300,19 +300,20 @@ pub fn run(args: &VideoBenchArgs) -> Result<(), String> {
     let wall = started.elapsed().as_secs_f64();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let machine = super::report::machine();
+    let model_id = lic_models::short_id(model.id());
     super::report::write_json(
         &json_path,
-        &serde_json::json!({ "format": "lic-bench-video-1", "command": command, "machine": machine, "seconds": wall, "points": points }),
+        &serde_json::json!({ "format": "lic-bench-video-1", "command": command, "machine": machine, "model": model_id, "seconds": wall, "points": points }),
     )?;
     let plots = plots(&points, &args.out)?;
-    let report = report_markdown(&points, &plots, &args.out, &command, &machine, wall);
+    let report = report_markdown(&points, &plots, &args.out, &command, &machine, &model_id, wall);
     std::fs::write(args.out.join("VIDEO.md"), &report).map_err(|e| e.to_string())?;
     if let Some(r) = &args.report {
         if r.exists() && !args.force {
             return Err(format!("{} exists (use --force)", r.display()));
         }
         let base = r.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let copy = report_markdown(&points, &plots, base, &command, &machine, wall);
+        let copy = report_markdown(&points, &plots, base, &command, &machine, &model_id, wall);
         std::fs::write(r, copy).map_err(|e| format!("{}: {e}", r.display()))?;
     }
     if !args.quiet {
@@ -376,10 +377,11 @@ fn report_markdown(
     base: &Path,
     command: &str,
     machine: &str,
+    model: &str,
     wall: f64,
 ) -> String {
     let mut s = format!(
-        "# lic video results\n\nMeasured with `{command}` on {machine} in {wall:.0} s. Each point is a clip coded \
+        "# lic video results\n\nMeasured with `{command}` (lic model {model}) on {machine} in {wall:.0} s. Each point is a clip coded \
          with real files; PSNR is the mean over frames of 8-bit RGB PSNR (and of BT.601 luma PSNR), bpp counts \
          every byte of the file. Curves average the clips at each setting.\n\n"
     );
