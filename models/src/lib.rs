@@ -36,17 +36,27 @@ pub const VIDEO_MODEL_NAME: &str = "lic-video";
 /// Produced by `lic train --config configs/temporal-192-long.toml --export …`.
 pub static VIDEO_WEIGHTS: &[u8] = include_bytes!("../weights/lic-video.safetensors");
 
+/// How many models are built into lic.
+const EMBEDDED_COUNT: usize = 2;
+
 /// Every model built into lic, as (name, weights): the image default first.
-pub static EMBEDDED: [(&str, &[u8]); 2] =
+pub static EMBEDDED: [(&str, &[u8]); EMBEDDED_COUNT] =
     [(DEFAULT_MODEL_NAME, DEFAULT_WEIGHTS), (VIDEO_MODEL_NAME, VIDEO_WEIGHTS)];
 
 /// The embedded model whose weights have SHA-256 `digest`, as (name, weights): how a decoder
 /// finds the model a file records, whichever of them coded it (files record the digest, and
 /// a file coded by an earlier build under another name still finds its weights).
+///
+/// Digests are computed once per process and only as far as the search goes, so a file
+/// from the image default (the common case) never hashes the larger video model.
 pub fn embedded_with_digest(digest: &[u8; 32]) -> Option<(&'static str, &'static [u8])> {
-    static DIGESTS: std::sync::OnceLock<Vec<[u8; 32]>> = std::sync::OnceLock::new();
-    let digests = DIGESTS.get_or_init(|| EMBEDDED.iter().map(|(_, w)| weights_digest(w)).collect());
-    EMBEDDED.iter().zip(digests).find(|(_, d)| *d == digest).map(|(e, _)| *e)
+    static DIGESTS: [std::sync::OnceLock<[u8; 32]>; EMBEDDED_COUNT] =
+        [const { std::sync::OnceLock::new() }; EMBEDDED_COUNT];
+    EMBEDDED
+        .iter()
+        .zip(&DIGESTS)
+        .find(|((_, w), d)| d.get_or_init(|| weights_digest(w)) == digest)
+        .map(|(e, _)| *e)
 }
 
 pub use package::{CONFIG_KEY, CodecModel, TEMPORAL, Z_TABLES, export, export_with};
